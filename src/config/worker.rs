@@ -1,0 +1,350 @@
+//! The Kafka Connect worker file: where Kafka is, how record bytes become values (converters),
+//! and `consumer.*` overrides for the sink's consumers.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::{ConfigError, Properties, invalid};
+
+/// What a converter class turns key or value bytes into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConverterKind {
+    /// `org.apache.kafka.connect.storage.StringConverter`: UTF-8 text.
+    String,
+    /// `org.apache.kafka.connect.json.JsonConverter`; `schemas` = `schemas.enable`.
+    Json {
+        schemas: bool,
+    },
+    /// `org.apache.kafka.connect.converters.ByteArrayConverter`: raw bytes.
+    ByteArray,
+    /// Kafka's fixed-width big-endian number converters.
+    Integer,
+    Long,
+    Short,
+    Float,
+    Double,
+    Boolean,
+}
+
+const STRING_CONVERTER: &str = "org.apache.kafka.connect.storage.StringConverter";
+const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
+
+/// Supported converter classes, for the error that lists them.
+pub const SUPPORTED_CONVERTERS: [&str; 9] = [
+    STRING_CONVERTER,
+    JSON_CONVERTER,
+    "org.apache.kafka.connect.converters.ByteArrayConverter",
+    "org.apache.kafka.connect.converters.IntegerConverter",
+    "org.apache.kafka.connect.converters.LongConverter",
+    "org.apache.kafka.connect.converters.ShortConverter",
+    "org.apache.kafka.connect.converters.FloatConverter",
+    "org.apache.kafka.connect.converters.DoubleConverter",
+    "org.apache.kafka.connect.converters.BooleanConverter",
+];
+
+impl ConverterKind {
+    /// `prefix` is `key.converter` or `value.converter`; reads the class and its `schemas.enable`.
+    pub fn from_settings(props: &Properties, prefix: &str, problems: &mut Vec<String>) -> Option<ConverterKind> {
+        let class = props.get(prefix)?.trim();
+        let schemas_key = format!("{prefix}.schemas.enable");
+        let kind = match class {
+            STRING_CONVERTER => ConverterKind::String,
+            JSON_CONVERTER => {
+                let schemas = match props.get(&schemas_key) {
+                    None => true,
+                    Some(v) => match parse_bool(v) {
+                        Some(b) => b,
+                        None => {
+                            problems.push(invalid(&schemas_key, v, "Expected value to be either true or false"));
+                            true
+                        }
+                    },
+                };
+                ConverterKind::Json { schemas }
+            }
+            "org.apache.kafka.connect.converters.ByteArrayConverter" => ConverterKind::ByteArray,
+            "org.apache.kafka.connect.converters.IntegerConverter" => ConverterKind::Integer,
+            "org.apache.kafka.connect.converters.LongConverter" => ConverterKind::Long,
+            "org.apache.kafka.connect.converters.ShortConverter" => ConverterKind::Short,
+            "org.apache.kafka.connect.converters.FloatConverter" => ConverterKind::Float,
+            "org.apache.kafka.connect.converters.DoubleConverter" => ConverterKind::Double,
+            "org.apache.kafka.connect.converters.BooleanConverter" => ConverterKind::Boolean,
+            other => {
+                problems.push(invalid(
+                    prefix,
+                    other,
+                    &format!("unsupported converter class; supported: {}", SUPPORTED_CONVERTERS.join(", ")),
+                ));
+                return None;
+            }
+        };
+        Some(kind)
+    }
+}
+
+/// Kafka's boolean parsing: `true`/`false`, case-insensitive, surrounding blanks ignored.
+pub(crate) fn parse_bool(v: &str) -> Option<bool> {
+    let v = v.trim();
+    if v.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if v.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub bootstrap_servers: String,
+    pub key_converter: ConverterKind,
+    pub value_converter: ConverterKind,
+    /// How often finished offsets are committed (`offset.flush.interval.ms`).
+    pub commit_interval: Duration,
+    /// librdkafka settings from `consumer.*`, already translated from Java client names.
+    pub consumer: BTreeMap<String, String>,
+    /// `consumer.*` keys that have no librdkafka meaning; logged once at start.
+    pub ignored_consumer_keys: Vec<String>,
+    /// Worker keys we do not know; logged as warnings, as Kafka Connect does.
+    pub unknown_keys: Vec<String>,
+}
+
+/// Worker keys of Kafka Connect standalone that are accepted without effect here.
+const KNOWN_WORKER_KEYS: &[&str] = &[
+    "bootstrap.servers",
+    "key.converter",
+    "value.converter",
+    "header.converter",
+    "key.converter.schemas.enable",
+    "value.converter.schemas.enable",
+    "offset.flush.interval.ms",
+    "offset.flush.timeout.ms",
+    "offset.storage.file.filename",
+    "plugin.path",
+    "plugin.discovery",
+    "listeners",
+    "rest.port",
+    "rest.host.name",
+    "rest.advertised.host.name",
+    "rest.advertised.port",
+    "group.id",
+    "client.id",
+    "task.shutdown.graceful.timeout.ms",
+    "internal.key.converter",
+    "internal.value.converter",
+    "config.providers",
+];
+
+impl WorkerConfig {
+    pub fn from_properties(props: &Properties) -> Result<WorkerConfig, ConfigError> {
+        let mut problems = Vec::new();
+        let bootstrap_servers = props.get("bootstrap.servers").unwrap_or("localhost:9092").trim().to_string();
+        if bootstrap_servers.is_empty() {
+            problems.push(invalid("bootstrap.servers", "\"\"", "must list at least one host:port"));
+        }
+        let default_json = ConverterKind::Json { schemas: true };
+        let key_converter = ConverterKind::from_settings(props, "key.converter", &mut problems).unwrap_or(default_json);
+        let value_converter =
+            ConverterKind::from_settings(props, "value.converter", &mut problems).unwrap_or(default_json);
+        let commit_interval = match props.get("offset.flush.interval.ms") {
+            None => Duration::from_secs(5),
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(ms) if ms >= 1 => Duration::from_millis(ms),
+                _ => {
+                    problems.push(invalid("offset.flush.interval.ms", v, "must be a whole number of milliseconds ≥ 1"));
+                    Duration::from_secs(5)
+                }
+            },
+        };
+        let mut consumer = BTreeMap::new();
+        let mut ignored_consumer_keys = Vec::new();
+        let mut unknown_keys = Vec::new();
+        for (key, value) in props.iter() {
+            if let Some(ck) = key.strip_prefix("consumer.") {
+                match translate_consumer_key(ck, value) {
+                    Ok(Some((k, v))) => {
+                        consumer.insert(k, v);
+                    }
+                    Ok(None) => ignored_consumer_keys.push(key.to_string()),
+                    Err(reason) => problems.push(invalid(key, value, &reason)),
+                }
+            } else if !KNOWN_WORKER_KEYS.contains(&key)
+                && !key.starts_with("key.converter.")
+                && !key.starts_with("value.converter.")
+                && !key.starts_with("header.converter.")
+                && !key.starts_with("producer.")
+                && !key.starts_with("admin.")
+                && !key.starts_with("config.providers.")
+            {
+                unknown_keys.push(key.to_string());
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ConfigError::new(problems));
+        }
+        Ok(WorkerConfig {
+            bootstrap_servers,
+            key_converter,
+            value_converter,
+            commit_interval,
+            consumer,
+            ignored_consumer_keys,
+            unknown_keys,
+        })
+    }
+}
+
+/// Java consumer setting → librdkafka setting. `Ok(None)`: no meaning for librdkafka (ignored with
+/// a log line); `Err`: a value librdkafka cannot take.
+pub fn translate_consumer_key(key: &str, value: &str) -> Result<Option<(String, String)>, String> {
+    let v = value.trim();
+    let same = |k: &str| Ok(Some((k.to_string(), v.to_string())));
+    match key {
+        // The consumer group is always connect-<name>, as in Kafka Connect; offsets are managed here.
+        "group.id" | "enable.auto.commit" | "key.deserializer" | "value.deserializer" => Ok(None),
+        // Java-only knobs with no librdkafka counterpart.
+        "max.poll.records"
+        | "request.timeout.ms"
+        | "default.api.timeout.ms"
+        | "exclude.internal.topics"
+        | "interceptor.classes"
+        | "metric.reporters"
+        | "metrics.num.samples"
+        | "metrics.sample.window.ms"
+        | "check.crcs"
+        | "retry.backoff.max.ms"
+        | "connections.max.idle.ms"
+        | "receive.buffer.bytes"
+        | "send.buffer.bytes" => Ok(None),
+        "partition.assignment.strategy" => {
+            let mut out = Vec::new();
+            for class in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let name = class.rsplit('.').next().unwrap_or(class);
+                out.push(match name {
+                    "RangeAssignor" | "range" => "range",
+                    "RoundRobinAssignor" | "roundrobin" => "roundrobin",
+                    "CooperativeStickyAssignor" | "StickyAssignor" | "cooperative-sticky" => "cooperative-sticky",
+                    other => {
+                        return Err(format!(
+                            "unsupported assignor {other}; supported: RangeAssignor, RoundRobinAssignor, CooperativeStickyAssignor"
+                        ));
+                    }
+                });
+            }
+            // librdkafka cannot mix eager and cooperative assignors; prefer the cooperative one.
+            if out.contains(&"cooperative-sticky") {
+                out.retain(|a| *a == "cooperative-sticky");
+            }
+            out.dedup();
+            Ok(Some(("partition.assignment.strategy".into(), out.join(","))))
+        }
+        "auto.offset.reset" => match v {
+            "earliest" | "latest" => same(key),
+            "none" => Ok(Some((key.into(), "error".into()))),
+            _ => Err("must be one of earliest, latest, none".into()),
+        },
+        "isolation.level" => match v {
+            "read_committed" | "read_uncommitted" => same(key),
+            _ => Err("must be read_committed or read_uncommitted".into()),
+        },
+        "session.timeout.ms"
+        | "heartbeat.interval.ms"
+        | "max.poll.interval.ms"
+        | "fetch.min.bytes"
+        | "fetch.max.bytes"
+        | "max.partition.fetch.bytes"
+        | "client.id"
+        | "client.rack"
+        | "reconnect.backoff.ms"
+        | "reconnect.backoff.max.ms"
+        | "retry.backoff.ms"
+        | "metadata.max.age.ms"
+        | "security.protocol"
+        | "sasl.mechanism"
+        | "sasl.username"
+        | "sasl.password"
+        | "socket.connection.setup.timeout.ms"
+        | "group.instance.id"
+        | "group.protocol"
+        | "bootstrap.servers" => same(key),
+        "fetch.max.wait.ms" => same("fetch.wait.max.ms"),
+        "sasl.mechanisms" => same("sasl.mechanisms"),
+        // Settings already in librdkafka's own names pass through unchanged.
+        k if RDKAFKA_PASSTHROUGH.contains(&k) => same(k),
+        _ => Ok(None),
+    }
+}
+
+const RDKAFKA_PASSTHROUGH: &[&str] = &[
+    "queued.min.messages",
+    "queued.max.messages.kbytes",
+    "fetch.wait.max.ms",
+    "statistics.interval.ms",
+    "debug",
+    "topic.metadata.refresh.interval.ms",
+    "socket.keepalive.enable",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn worker(text: &str) -> Result<WorkerConfig, ConfigError> {
+        WorkerConfig::from_properties(&Properties::parse(text.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn typical_standalone_worker_file() {
+        let w = worker(
+            "bootstrap.servers=127.0.0.1:9092\n\
+             key.converter=org.apache.kafka.connect.storage.StringConverter\n\
+             value.converter=org.apache.kafka.connect.json.JsonConverter\n\
+             value.converter.schemas.enable=false\n\
+             offset.storage.file.filename=/tmp/connect.offsets\n\
+             offset.flush.interval.ms=1000\n\
+             plugin.path=/usr/share/java\n\
+             consumer.max.poll.records=500\n\
+             consumer.fetch.max.wait.ms=100\n\
+             consumer.partition.assignment.strategy=org.apache.kafka.clients.consumer.CooperativeStickyAssignor\n\
+             some.unknown=1\n",
+        )
+        .unwrap();
+        assert_eq!(w.bootstrap_servers, "127.0.0.1:9092");
+        assert_eq!(w.key_converter, ConverterKind::String);
+        assert_eq!(w.value_converter, ConverterKind::Json { schemas: false });
+        assert_eq!(w.commit_interval, Duration::from_millis(1000));
+        assert_eq!(w.consumer.get("fetch.wait.max.ms").map(String::as_str), Some("100"));
+        assert_eq!(w.consumer.get("partition.assignment.strategy").map(String::as_str), Some("cooperative-sticky"));
+        assert_eq!(w.ignored_consumer_keys, vec!["consumer.max.poll.records"]);
+        assert_eq!(w.unknown_keys, vec!["some.unknown"]);
+    }
+
+    #[test]
+    fn json_converter_defaults_to_schemas_enabled() {
+        let w = worker("value.converter=org.apache.kafka.connect.json.JsonConverter").unwrap();
+        assert_eq!(w.value_converter, ConverterKind::Json { schemas: true });
+    }
+
+    #[test]
+    fn bad_settings_are_all_listed() {
+        let e = worker(
+            "key.converter=com.example.Nope\n\
+             value.converter=org.apache.kafka.connect.json.JsonConverter\n\
+             value.converter.schemas.enable=maybe\n\
+             offset.flush.interval.ms=soon\n\
+             consumer.auto.offset.reset=sometimes\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.problems.len(), 4, "{e}");
+        assert!(e.problems[0].starts_with("Invalid value com.example.Nope for configuration key.converter: unsupported converter class; supported: org.apache.kafka.connect.storage.StringConverter"));
+        assert_eq!(
+            e.problems[1],
+            "Invalid value maybe for configuration value.converter.schemas.enable: Expected value to be either true or false"
+        );
+        assert!(e.problems[2].contains("offset.flush.interval.ms"));
+        assert_eq!(
+            e.problems[3],
+            "Invalid value sometimes for configuration consumer.auto.offset.reset: must be one of earliest, latest, none"
+        );
+    }
+}
