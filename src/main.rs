@@ -1,1 +1,176 @@
-fn main() {}
+//! `cassandra-sink standalone WORKER.properties CONNECTOR.properties...`, as `connect-standalone`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use cassandra_sink::config::{ConfigError, ConnectorConfig, Properties, WorkerConfig};
+use cassandra_sink::engine::{self, RunError, RunOptions};
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+#[derive(Parser)]
+#[command(
+    name = "cassandra-sink",
+    version,
+    about = "Kafka → Cassandra sink, configured like the DataStax Apache Kafka Connector"
+)]
+struct Cli {
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Log filter, e.g. `info` or `info,cassandra_sink=debug` (default: $RUST_LOG, else info).
+    #[arg(long, global = true)]
+    log: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run connectors the way Kafka Connect's connect-standalone does.
+    Standalone {
+        /// The worker file: bootstrap.servers, converters, consumer.* overrides.
+        worker: PathBuf,
+        /// One or more connector files (.properties or Connect JSON).
+        #[arg(required = true)]
+        connectors: Vec<PathBuf>,
+    },
+}
+
+const EXIT_FAILED: u8 = 1;
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format, cli.log.as_deref());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            error!("cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    match cli.command {
+        Command::Standalone { worker, connectors } => runtime.block_on(standalone(worker, connectors)),
+    }
+}
+
+fn init_logging(format: LogFormat, filter: Option<&str>) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match filter {
+        Some(f) => EnvFilter::new(f),
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn load(worker: &Path, connectors: &[PathBuf]) -> Result<(WorkerConfig, Vec<ConnectorConfig>), Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    let worker_cfg = Properties::load(worker)
+        .and_then(|p| WorkerConfig::from_properties(&p))
+        .map_err(|e| e.in_file(worker.display().to_string()));
+    let mut configs = Vec::new();
+    for path in connectors {
+        match Properties::load(path).and_then(|p| ConnectorConfig::from_properties(&p)) {
+            Ok(c) => configs.push(c),
+            Err(e) => errors.push(e.in_file(path.display().to_string())),
+        }
+    }
+    let mut names: Vec<&str> = configs.iter().map(|c| c.name.as_str()).collect();
+    names.sort_unstable();
+    for pair in names.windows(2) {
+        if pair[0] == pair[1] {
+            errors.push(ConfigError::new(vec![format!(
+                "two connector files use the name {}; names must be unique",
+                pair[0]
+            )]));
+        }
+    }
+    match worker_cfg {
+        Ok(w) if errors.is_empty() => Ok((w, configs)),
+        Ok(_) => Err(errors),
+        Err(e) => {
+            errors.insert(0, e);
+            Err(errors)
+        }
+    }
+}
+
+async fn standalone(worker: PathBuf, connectors: Vec<PathBuf>) -> ExitCode {
+    let (worker_cfg, configs) = match load(&worker, &connectors) {
+        Ok(v) => v,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("{e}");
+            }
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    for key in &worker_cfg.unknown_keys {
+        warn!("unknown worker setting {key} is ignored");
+    }
+    for key in &worker_cfg.ignored_consumer_keys {
+        info!("{key} has no equivalent in librdkafka; ignored");
+    }
+
+    let shutdown = CancellationToken::new();
+    tokio::spawn(watch_signals(shutdown.clone()));
+    let mut tasks = tokio::task::JoinSet::new();
+    for cfg in configs {
+        let (w, token) = (worker_cfg.clone(), shutdown.clone());
+        tasks.spawn(async move { engine::run(cfg, w, token, RunOptions::default()).await });
+    }
+    let mut code = ExitCode::SUCCESS;
+    while let Some(joined) = tasks.join_next().await {
+        let result = match joined {
+            Ok(r) => r,
+            Err(e) => {
+                error!("connector task ended abnormally: {e}");
+                code = ExitCode::from(EXIT_FAILED);
+                shutdown.cancel();
+                continue;
+            }
+        };
+        if let Err(e) = result {
+            eprintln!("{e}");
+            code = ExitCode::from(match e {
+                RunError::Startup { .. } => EXIT_CONFIG,
+                RunError::Failed { .. } => EXIT_FAILED,
+            });
+            // One failed connector stops the process: without a REST status to watch, a
+            // silently stuck connector would be worse than a visible exit.
+            shutdown.cancel();
+        }
+    }
+    code
+}
+
+/// First SIGINT/SIGTERM: drain and exit. Second: exit at once.
+async fn watch_signals(shutdown: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        error!("cannot install signal handlers");
+        return;
+    };
+    tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+    info!("shutting down: finishing in-flight writes and committing offsets");
+    shutdown.cancel();
+    tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+    warn!("second signal: exiting without draining");
+    std::process::exit(130);
+}

@@ -1,0 +1,150 @@
+//! Which offset of each partition may be committed.
+//!
+//! Records of one partition are written concurrently and finish in any order. The committable
+//! position of a partition is the offset of its oldest unfinished record, or one past the newest
+//! record seen when nothing is unfinished: an offset is committed only once every earlier record
+//! of that partition is written (or dead-lettered / skipped by policy).
+
+use std::collections::{BTreeSet, HashMap};
+
+/// A Kafka topic-partition.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+#[derive(Debug, Default)]
+struct PartitionState {
+    pending: BTreeSet<i64>,
+    /// One past the highest offset registered.
+    next: Option<i64>,
+    /// The position last handed out for commit.
+    committed: Option<i64>,
+}
+
+impl PartitionState {
+    fn position(&self) -> Option<i64> {
+        self.pending.first().copied().or(self.next)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct OffsetTracker {
+    partitions: HashMap<TopicPartition, PartitionState>,
+}
+
+impl OffsetTracker {
+    /// A record was received and its work started.
+    pub fn register(&mut self, tp: &TopicPartition, offset: i64) {
+        let state = match self.partitions.get_mut(tp) {
+            Some(s) => s,
+            None => self.partitions.entry(tp.clone()).or_default(),
+        };
+        state.pending.insert(offset);
+        state.next = Some(state.next.map_or(offset + 1, |n| n.max(offset + 1)));
+    }
+
+    /// The record's work is finished (written, or skipped by policy).
+    pub fn complete(&mut self, tp: &TopicPartition, offset: i64) {
+        if let Some(state) = self.partitions.get_mut(tp) {
+            state.pending.remove(&offset);
+        }
+    }
+
+    /// Forgets a partition (revoked): nothing more is committed for it from here.
+    pub fn forget(&mut self, tp: &TopicPartition) {
+        self.partitions.remove(tp);
+    }
+
+    /// Positions that moved since the last call, to be committed now. A position is the next
+    /// offset to consume, as Kafka expects in a commit.
+    pub fn take_commits(&mut self) -> Vec<(TopicPartition, i64)> {
+        let mut out = Vec::new();
+        for (tp, state) in &mut self.partitions {
+            if let Some(pos) = state.position()
+                && state.committed != Some(pos)
+            {
+                state.committed = Some(pos);
+                out.push((tp.clone(), pos));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The committable position of one partition.
+    pub fn position(&self, tp: &TopicPartition) -> Option<i64> {
+        self.partitions.get(tp).and_then(PartitionState::position)
+    }
+
+    /// Records started and not yet finished, over all partitions.
+    pub fn in_flight(&self) -> usize {
+        self.partitions.values().map(|s| s.pending.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn tp(p: i32) -> TopicPartition {
+        TopicPartition { topic: "t".into(), partition: p }
+    }
+
+    #[test]
+    fn advances_only_over_finished_prefix() {
+        let mut t = OffsetTracker::default();
+        for o in 10..15 {
+            t.register(&tp(0), o);
+        }
+        assert_eq!(t.position(&tp(0)), Some(10));
+        t.complete(&tp(0), 12);
+        t.complete(&tp(0), 11);
+        assert_eq!(t.position(&tp(0)), Some(10));
+        t.complete(&tp(0), 10);
+        assert_eq!(t.position(&tp(0)), Some(13));
+        t.complete(&tp(0), 13);
+        t.complete(&tp(0), 14);
+        assert_eq!(t.position(&tp(0)), Some(15));
+        assert_eq!(t.take_commits(), vec![(tp(0), 15)]);
+        assert_eq!(t.take_commits(), vec![]);
+    }
+
+    #[test]
+    fn partitions_are_independent_and_forgettable() {
+        let mut t = OffsetTracker::default();
+        t.register(&tp(0), 0);
+        t.register(&tp(1), 5);
+        t.complete(&tp(1), 5);
+        assert_eq!(t.take_commits(), vec![(tp(0), 0), (tp(1), 6)]);
+        t.forget(&tp(0));
+        assert_eq!(t.position(&tp(0)), None);
+        assert_eq!(t.in_flight(), 0);
+    }
+
+    proptest! {
+        /// Random out-of-order completions never move the position past an unfinished record,
+        /// and once everything is finished the position is one past the last offset.
+        #[test]
+        fn never_passes_an_unfinished_record(n in 1usize..60, order in proptest::collection::vec(any::<prop::sample::Index>(), 1..60)) {
+            let mut t = OffsetTracker::default();
+            let base = 100i64;
+            for o in 0..n as i64 { t.register(&tp(0), base + o); }
+            let mut unfinished: BTreeSet<i64> = (0..n as i64).map(|o| base + o).collect();
+            for idx in order {
+                if unfinished.is_empty() { break; }
+                let pick = *unfinished.iter().nth(idx.index(unfinished.len())).unwrap();
+                unfinished.remove(&pick);
+                t.complete(&tp(0), pick);
+                let pos = t.position(&tp(0)).unwrap();
+                match unfinished.first() {
+                    Some(&lowest) => prop_assert_eq!(pos, lowest),
+                    None => prop_assert_eq!(pos, base + n as i64),
+                }
+                for &u in &unfinished { prop_assert!(pos <= u); }
+            }
+        }
+    }
+}

@@ -1,0 +1,548 @@
+//! A table's mapping compiled once, at start-up, against the live schema into prepared statements
+//! and a bind plan; per record only [`TablePlan::bind`] runs.
+//!
+//! Statement shapes follow the reference connector (spec §2.3) except where we deliberately
+//! differ: deletes carry the record's write time, and counter updates bind no timestamp.
+
+use std::sync::Arc;
+
+use scylla::client::session::Session;
+use scylla::cluster::metadata::{ColumnKind, ColumnType, NativeType, Table};
+use scylla::statement::prepared::PreparedStatement;
+use scylla::value::{CqlTimeuuid, CqlValue, MaybeUnset};
+
+use crate::codec::convert::{CodecSettings, convert};
+use crate::codec::record::{Data, Lookup, header_datum};
+use crate::codec::{Datum, TimeUnit};
+use crate::config::{TableConfig, TableRef};
+use crate::mapping::{Column, Field, FieldPath, cql_ident};
+
+pub const TIMESTAMP_VAR: &str = "message_internal_timestamp";
+pub const TTL_VAR: &str = "message_internal_ttl";
+
+/// A bound value: unset (left alone), null, or a value.
+pub type BindValue = MaybeUnset<Option<CqlValue>>;
+
+/// What one record looks like to the mapping.
+pub struct RecordView<'a> {
+    pub key: &'a Data,
+    pub value: &'a Data,
+    pub headers: &'a [(&'a str, Option<&'a [u8]>)],
+    /// Kafka record timestamp in milliseconds, when the record has one.
+    pub timestamp_ms: Option<i64>,
+}
+
+/// Where a bind variable's value comes from.
+#[derive(Debug, Clone)]
+enum Source {
+    Field(Field),
+    Now,
+    /// `__timestamp` when mapped, the Kafka record timestamp otherwise.
+    WriteTime(Option<Field>),
+    /// `__ttl`.
+    Ttl(Field),
+    /// A variable of a user query that the mapping does not feed: left unset.
+    Unmapped,
+}
+
+#[derive(Debug, Clone)]
+struct Bind {
+    /// The column as CQL renders it, for messages.
+    column: String,
+    source: Source,
+    typ: ColumnType<'static>,
+    primary_key: bool,
+}
+
+/// A prepared statement and how to fill its variables.
+#[derive(Debug)]
+struct Statement {
+    prepared: PreparedStatement,
+    binds: Vec<Bind>,
+}
+
+/// What a record becomes for one table.
+pub struct BoundRow {
+    pub statement: PreparedStatement,
+    pub values: Vec<BindValue>,
+}
+
+/// A per-record failure for one table; the pipeline adds topic, partition and offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub column: Option<String>,
+    pub field: Option<String>,
+    pub reason: String,
+}
+
+impl RowError {
+    fn plain(reason: String) -> Self {
+        RowError { column: None, field: None, reason }
+    }
+}
+
+#[derive(Debug)]
+pub struct TablePlan {
+    pub topic: String,
+    pub table: TableRef,
+    pub config: Arc<TableConfig>,
+    codec: CodecSettings,
+    insert: Statement,
+    delete: Option<Statement>,
+    /// The mapped columns are exactly the primary key: never a delete.
+    pk_only: bool,
+}
+
+/// The part of a table's metadata the statements depend on.
+#[derive(Debug, Clone, Default)]
+pub struct TableShape {
+    pub columns: std::collections::BTreeMap<String, ColumnType<'static>>,
+    pub partition_key: Vec<String>,
+    pub clustering_key: Vec<String>,
+}
+
+impl From<&Table> for TableShape {
+    fn from(t: &Table) -> Self {
+        TableShape {
+            columns: t.columns.iter().map(|(n, c)| (n.clone(), c.typ.clone())).collect(),
+            partition_key: t.partition_key.clone(),
+            clustering_key: t.clustering_key.clone(),
+        }
+    }
+}
+
+/// The CQL the plan is built from; pure, so it can be tested without a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementTexts {
+    pub insert: String,
+    pub delete: Option<String>,
+}
+
+/// Checks the mapping against the table (spec §1.8 schema validation, all problems at once) and
+/// renders the statements.
+pub fn statement_texts(cfg: &TableConfig, table: &TableShape) -> Result<StatementTexts, Vec<String>> {
+    let mut problems = Vec::new();
+    let mapping_key = format!("{}.mapping", cfg.key_prefix);
+    let invalid =
+        |reason: String| format!("Invalid value {} for configuration {mapping_key}: {reason}", cfg.mapping_text);
+    if let Some(query) = &cfg.query {
+        return Ok(StatementTexts { insert: query.clone(), delete: None });
+    }
+    let mapped: Vec<&str> = cfg
+        .mapping
+        .entries
+        .iter()
+        .filter_map(|e| match &e.column {
+            Column::Named(n) => Some(n.as_str()),
+            _ => None,
+        })
+        .collect();
+    let missing: Vec<String> =
+        mapped.iter().filter(|c| !table.columns.contains_key(**c)).map(|c| cql_ident(c)).collect();
+    if !missing.is_empty() {
+        problems.push(invalid(format!(
+            "The following columns do not exist in table {}: {}",
+            cql_ident(&cfg.table.table),
+            missing.join(", ")
+        )));
+    }
+    let pk: Vec<&String> = table.partition_key.iter().chain(&table.clustering_key).collect();
+    let unmapped_pk: Vec<String> = pk.iter().filter(|c| !mapped.contains(&c.as_str())).map(|c| cql_ident(c)).collect();
+    if !unmapped_pk.is_empty() {
+        problems.push(invalid(format!(
+            "The following columns are part of the primary key but are not mapped: {}",
+            unmapped_pk.join(", ")
+        )));
+    }
+    let counter = table.columns.values().any(|t| matches!(t, ColumnType::Native(NativeType::Counter)));
+    let has_ttl_field = cfg.mapping.entries.iter().any(|e| e.column == Column::Ttl);
+    if counter && (cfg.ttl_seconds.is_some() || has_ttl_field) {
+        problems.push(format!("{}: Cannot set ttl when updating a counter table", cfg.key_prefix));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    let target = format!("{}.{}", cql_ident(&cfg.table.keyspace), cql_ident(&cfg.table.table));
+    let where_pk = pk.iter().map(|c| format!("{0} = :{0}", cql_ident(c))).collect::<Vec<_>>().join(" AND ");
+    let insert = if counter {
+        let sets = mapped
+            .iter()
+            .filter(|c| !pk.iter().any(|p| p == *c))
+            .map(|c| format!("{0} = {0} + :{0}", cql_ident(c)))
+            .collect::<Vec<_>>()
+            .join(",");
+        format!("UPDATE {target} SET {sets} WHERE {where_pk}")
+    } else {
+        let cols = mapped.iter().map(|c| cql_ident(c)).collect::<Vec<_>>();
+        let vars = cols.iter().map(|c| format!(":{c}")).collect::<Vec<_>>();
+        let mut q = format!(
+            "INSERT INTO {target}({}) VALUES ({}) USING TIMESTAMP :{TIMESTAMP_VAR}",
+            cols.join(","),
+            vars.join(",")
+        );
+        if has_ttl_field {
+            q.push_str(&format!(" AND TTL :{TTL_VAR}"));
+        } else if let Some(ttl) = cfg.ttl_seconds {
+            q.push_str(&format!(" AND TTL {ttl}"));
+        }
+        q
+    };
+    // Deletes need every real column mapped (pseudo-columns do not count: spec "differ" §6).
+    let all_columns_mapped = table.columns.keys().all(|c| mapped.contains(&c.as_str()));
+    let delete = (cfg.deletes_enabled && !counter && all_columns_mapped)
+        .then(|| format!("DELETE FROM {target} USING TIMESTAMP :{TIMESTAMP_VAR} WHERE {where_pk}"));
+    Ok(StatementTexts { insert, delete })
+}
+
+/// Keyspace and table lookup with the reference connector's case hints.
+pub fn find_table<'a>(cluster: &'a scylla::cluster::ClusterState, cfg: &TableConfig) -> Result<&'a Table, String> {
+    let ks_name = &cfg.table.keyspace;
+    let Some(ks) = cluster.get_keyspace(ks_name) else {
+        let hint = cluster.keyspaces_iter().find(|(k, _)| k.eq_ignore_ascii_case(ks_name)).map(|(k, _)| k);
+        return Err(match hint {
+            Some(k) => format!(
+                "{}: Keyspace {ks_name} does not exist, however a keyspace {k} was found. Update the config to use {k} if desired.",
+                cfg.key_prefix
+            ),
+            None => format!("{}: Keyspace {ks_name} does not exist.", cfg.key_prefix),
+        });
+    };
+    let tb_name = &cfg.table.table;
+    ks.tables.get(tb_name).ok_or_else(|| {
+        match ks.tables.keys().find(|t| t.eq_ignore_ascii_case(tb_name)) {
+            Some(t) => format!(
+                "{}: Table {tb_name} does not exist, however a table {t} was found. Update the config to use {t} if desired.",
+                cfg.key_prefix
+            ),
+            None => format!("{}: Table {tb_name} does not exist.", cfg.key_prefix),
+        }
+    })
+}
+
+impl TablePlan {
+    /// Validates against the live table and prepares the statements.
+    pub async fn build(
+        session: &Session,
+        cfg: Arc<TableConfig>,
+        codec: CodecSettings,
+    ) -> Result<TablePlan, Vec<String>> {
+        let cluster = session.get_cluster_state();
+        let table = find_table(&cluster, &cfg).map_err(|e| vec![e])?;
+        let texts = statement_texts(&cfg, &TableShape::from(table))?;
+        let pk_names: Vec<&String> = table.partition_key.iter().chain(&table.clustering_key).collect();
+        let is_pk = |name: &str| {
+            cfg.query.is_none()
+                && table
+                    .columns
+                    .get(name)
+                    .is_some_and(|c| matches!(c.kind, ColumnKind::PartitionKey | ColumnKind::Clustering))
+        };
+        let insert = prepare(session, &texts.insert, &cfg, &is_pk).await?;
+        let delete = match &texts.delete {
+            Some(d) => Some(prepare(session, d, &cfg, &is_pk).await?),
+            None => None,
+        };
+        let mapped_real: Vec<&str> = cfg
+            .mapping
+            .entries
+            .iter()
+            .filter_map(|e| match &e.column {
+                Column::Named(n) => Some(n.as_str()),
+                _ => None,
+            })
+            .collect();
+        let pk_only = mapped_real.len() == pk_names.len() && pk_names.iter().all(|p| mapped_real.contains(&p.as_str()));
+        Ok(TablePlan {
+            topic: cfg.topic.clone(),
+            table: cfg.table.clone(),
+            config: cfg.clone(),
+            codec,
+            insert,
+            delete,
+            pk_only,
+        })
+    }
+
+    /// The record as a row of this table: an insert (or counter update), or a delete when deletes
+    /// are enabled and every mapped non-key column is null.
+    pub fn bind(&self, rec: &RecordView<'_>) -> Result<BoundRow, RowError> {
+        let insert_values = self.evaluate(&self.insert, rec)?;
+        if let Some(delete) = &self.delete
+            && !self.pk_only
+            && self
+                .insert
+                .binds
+                .iter()
+                .zip(&insert_values)
+                .filter(|(b, _)| !b.primary_key && matches!(b.source, Source::Field(_) | Source::Ttl(_)))
+                .all(|(_, v)| matches!(v, MaybeUnset::Unset | MaybeUnset::Set(None)))
+        {
+            let values = self.evaluate(delete, rec)?;
+            return Ok(BoundRow { statement: delete.prepared.clone(), values });
+        }
+        Ok(BoundRow { statement: self.insert.prepared.clone(), values: insert_values })
+    }
+
+    fn evaluate(&self, st: &Statement, rec: &RecordView<'_>) -> Result<Vec<BindValue>, RowError> {
+        let mut out = Vec::with_capacity(st.binds.len());
+        for b in &st.binds {
+            let v = match &b.source {
+                Source::Unmapped => MaybeUnset::Unset,
+                Source::Now => MaybeUnset::Set(Some(CqlValue::Timeuuid(CqlTimeuuid::from(now_v1())))),
+                Source::WriteTime(None) => match rec.timestamp_ms.and_then(|ms| ms.checked_mul(1000)) {
+                    Some(us) => MaybeUnset::Set(Some(CqlValue::BigInt(us))),
+                    None => MaybeUnset::Unset,
+                },
+                Source::WriteTime(Some(field)) => match lookup(field, rec, b)? {
+                    None => MaybeUnset::Unset,
+                    Some(d) => {
+                        let n = number(d, field, "Timestamp")?;
+                        let us =
+                            self.config.timestamp_unit.convert(n, TimeUnit::Microseconds).ok_or_else(|| RowError {
+                                column: Some(b.column.clone()),
+                                field: Some(field.to_string()),
+                                reason: format!(
+                                    "The value: {n} for field: {field} is out of range for a write timestamp"
+                                ),
+                            })?;
+                        MaybeUnset::Set(Some(CqlValue::BigInt(us)))
+                    }
+                },
+                Source::Ttl(field) => match lookup(field, rec, b)? {
+                    None => MaybeUnset::Unset,
+                    Some(d) => {
+                        let n = number(d, field, "TTL")?;
+                        let secs = self.config.ttl_unit.convert(n, TimeUnit::Seconds).unwrap_or(i64::MAX);
+                        let secs = i32::try_from(secs.max(0)).map_err(|_| RowError {
+                            column: Some(b.column.clone()),
+                            field: Some(field.to_string()),
+                            reason: format!("The value: {n} for field: {field} is out of range for a TTL"),
+                        })?;
+                        MaybeUnset::Set(Some(CqlValue::Int(secs)))
+                    }
+                },
+                Source::Field(field) => match lookup(field, rec, b)? {
+                    None => MaybeUnset::Unset,
+                    Some(d) => {
+                        let converted = convert(d, &b.typ, &self.codec).map_err(|e| RowError {
+                            column: Some(b.column.clone()),
+                            field: Some(field.to_string()),
+                            reason: e.to_string(),
+                        })?;
+                        match converted {
+                            Some(v) => MaybeUnset::Set(Some(v)),
+                            None if b.primary_key => {
+                                return Err(RowError {
+                                    column: Some(b.column.clone()),
+                                    field: Some(field.to_string()),
+                                    reason: format!(
+                                        "Primary key column {} cannot be mapped to null. Check that your mapping setting matches your dataset contents.",
+                                        b.column
+                                    ),
+                                });
+                            }
+                            None if self.config.null_to_unset => MaybeUnset::Unset,
+                            None => MaybeUnset::Set(None),
+                        }
+                    }
+                },
+            };
+            out.push(v);
+        }
+        Ok(out)
+    }
+}
+
+/// The input of a mapped field; `Ok(None)` when the column is skipped (a `value.*` field of a
+/// value without named fields, spec §3.3).
+fn lookup<'a>(field: &Field, rec: &RecordView<'a>, b: &Bind) -> Result<Option<Datum<'a>>, RowError> {
+    let missing = || RowError {
+        column: Some(b.column.clone()),
+        field: Some(field.to_string()),
+        reason: format!(
+            "Required field '{field}' (mapped to column {}) was missing from record (or may refer to an invalid function). Please remove it from the mapping.",
+            b.column
+        ),
+    };
+    match field {
+        Field::Value(path) => match rec.value.field(path) {
+            Lookup::Found(d) => Ok(Some(d)),
+            Lookup::NoFields if matches!(path, FieldPath::Named(_)) => Ok(None),
+            _ => Err(missing()),
+        },
+        Field::Key(path) => match rec.key.field(path) {
+            Lookup::Found(d) => Ok(Some(d)),
+            _ => Err(missing()),
+        },
+        Field::Header(name) => match rec.headers.iter().find(|(k, _)| k == name) {
+            Some((_, v)) => Ok(Some(header_datum(*v))),
+            None => Err(missing()),
+        },
+        Field::Now => Ok(None),
+    }
+}
+
+/// `__timestamp` / `__ttl` inputs must be numbers; fractions are truncated, as the reference does.
+fn number(d: Datum<'_>, field: &Field, what: &str) -> Result<i64, RowError> {
+    let not_number = |shown: String| RowError {
+        column: None,
+        field: Some(field.to_string()),
+        reason: format!("The value: {shown} for field: {field} used as a {what} is not a Number but should be."),
+    };
+    match d {
+        Datum::Int(i) => Ok(i),
+        Datum::Float(f) if f.is_finite() => Ok(f.trunc() as i64),
+        Datum::Json(serde_json::Value::Number(n)) => {
+            let text = n.to_string();
+            if let Ok(i) = text.parse::<i64>() {
+                return Ok(i);
+            }
+            match text.parse::<f64>() {
+                Ok(f) if f.is_finite() && f.abs() < 9.2e18 => Ok(f.trunc() as i64),
+                _ => Err(RowError::plain(format!("The value: {text} for field: {field} is out of range for a {what}"))),
+            }
+        }
+        Datum::Json(v) => Err(not_number(v.to_string())),
+        Datum::Text(t) => Err(not_number(t.to_string())),
+        Datum::Bool(b) => Err(not_number(b.to_string())),
+        Datum::Null => Err(not_number("null".into())),
+        Datum::Bytes(_) | Datum::Float(_) => Err(not_number("<bytes>".into())),
+    }
+}
+
+/// A version-1 (time-based) UUID for `now()`, with a random node id as the reference generator.
+fn now_v1() -> uuid::Uuid {
+    let node: [u8; 6] = rand::random();
+    uuid::Uuid::now_v1(&node)
+}
+
+async fn prepare(
+    session: &Session,
+    cql: &str,
+    cfg: &TableConfig,
+    is_pk: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Statement, Vec<String>> {
+    let mut prepared = session
+        .prepare(cql)
+        .await
+        .map_err(|e| vec![format!("{}: Prepare failed for statement: {cql}: {e}", cfg.key_prefix)])?;
+    prepared.set_consistency(cfg.consistency);
+    // Every write carries its own timestamp, so replays and retries are harmless.
+    prepared.set_is_idempotent(true);
+    let mut binds = Vec::new();
+    for spec in prepared.get_variable_col_specs().iter() {
+        let name = spec.name();
+        let source = if name == TIMESTAMP_VAR && cfg.query.is_none() {
+            Source::WriteTime(field_of(cfg, &Column::Timestamp))
+        } else if name == TTL_VAR && cfg.query.is_none() {
+            match field_of(cfg, &Column::Ttl) {
+                Some(f) => Source::Ttl(f),
+                None => Source::Unmapped,
+            }
+        } else {
+            match field_of(cfg, &Column::Named(name.to_string())) {
+                Some(Field::Now) => Source::Now,
+                Some(f) => Source::Field(f),
+                None => Source::Unmapped,
+            }
+        };
+        binds.push(Bind {
+            column: cql_ident(name),
+            source,
+            typ: spec.typ().clone().into_owned(),
+            primary_key: is_pk(name),
+        });
+    }
+    Ok(Statement { prepared, binds })
+}
+
+fn field_of(cfg: &TableConfig, column: &Column) -> Option<Field> {
+    cfg.mapping.entries.iter().find(|e| &e.column == column).map(|e| e.field.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ConnectorConfig, Properties};
+
+    fn shape(pk: &[&str], ck: &[&str], cols: &[(&str, NativeType)]) -> TableShape {
+        TableShape {
+            columns: cols.iter().map(|(n, t)| (n.to_string(), ColumnType::Native(t.clone()))).collect(),
+            partition_key: pk.iter().map(|s| s.to_string()).collect(),
+            clustering_key: ck.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn cfg(mapping: &str, extra: &str) -> TableConfig {
+        let text = format!("name=n\ntopics=t\ntopic.t.ks.tb.mapping={mapping}\n{extra}");
+        let mut c = ConnectorConfig::from_properties(&Properties::parse(text.as_bytes()).unwrap()).unwrap();
+        c.tables.remove(0)
+    }
+
+    fn basic() -> TableShape {
+        shape(&["id"], &["ts"], &[("id", NativeType::Int), ("ts", NativeType::Timestamp), ("v", NativeType::Text)])
+    }
+
+    #[test]
+    fn insert_and_delete_shapes() {
+        let t = statement_texts(&cfg("id=key, ts=value.ts, v=value.v", ""), &basic()).unwrap();
+        assert_eq!(
+            t.insert,
+            "INSERT INTO ks.tb(id,ts,v) VALUES (:id,:ts,:v) USING TIMESTAMP :message_internal_timestamp"
+        );
+        assert_eq!(
+            t.delete.as_deref(),
+            Some("DELETE FROM ks.tb USING TIMESTAMP :message_internal_timestamp WHERE id = :id AND ts = :ts")
+        );
+    }
+
+    #[test]
+    fn ttl_clauses_and_no_delete_when_not_all_columns_mapped() {
+        let t = statement_texts(&cfg("id=key, ts=value.ts", "topic.t.ks.tb.ttl=60\n"), &basic()).unwrap();
+        assert_eq!(
+            t.insert,
+            "INSERT INTO ks.tb(id,ts) VALUES (:id,:ts) USING TIMESTAMP :message_internal_timestamp AND TTL 60"
+        );
+        assert_eq!(t.delete, None);
+        let t = statement_texts(&cfg("id=key, ts=value.ts, v=value.v, __ttl=value.t", ""), &basic()).unwrap();
+        assert!(t.insert.ends_with("USING TIMESTAMP :message_internal_timestamp AND TTL :message_internal_ttl"));
+        assert!(t.delete.is_some(), "pseudo-columns do not disable deletes");
+        let t =
+            statement_texts(&cfg("id=key, ts=value.ts, v=value.v", "topic.t.ks.tb.deletesEnabled=false\n"), &basic())
+                .unwrap();
+        assert_eq!(t.delete, None);
+    }
+
+    #[test]
+    fn quoted_identifiers_are_rendered_as_cql() {
+        let s = shape(&["Id"], &[], &[("Id", NativeType::Int), ("my col", NativeType::Text)]);
+        let t = statement_texts(&cfg("\"Id\"=key, \"my col\"=value", ""), &s).unwrap();
+        assert_eq!(
+            t.insert,
+            "INSERT INTO ks.tb(\"Id\",\"my col\") VALUES (:\"Id\",:\"my col\") USING TIMESTAMP :message_internal_timestamp"
+        );
+    }
+
+    #[test]
+    fn counter_tables_update_without_timestamp() {
+        let s = shape(&["id"], &[], &[("id", NativeType::Int), ("c", NativeType::Counter)]);
+        let t = statement_texts(&cfg("id=key, c=value.n", ""), &s).unwrap();
+        assert_eq!(t.insert, "UPDATE ks.tb SET c = c + :c WHERE id = :id");
+        assert_eq!(t.delete, None);
+        let e = statement_texts(&cfg("id=key, c=value.n", "topic.t.ks.tb.ttl=5\n"), &s).unwrap_err();
+        assert_eq!(e, vec!["topic.t.ks.tb: Cannot set ttl when updating a counter table"]);
+    }
+
+    #[test]
+    fn schema_problems_are_all_reported() {
+        let e = statement_texts(&cfg("v=value.v, nope=value.x, \"Bad\"=value.y", ""), &basic()).unwrap_err();
+        assert_eq!(
+            e,
+            vec![
+                "Invalid value v=value.v, nope=value.x, \"Bad\"=value.y for configuration topic.t.ks.tb.mapping: The following columns do not exist in table tb: nope, \"Bad\"",
+                "Invalid value v=value.v, nope=value.x, \"Bad\"=value.y for configuration topic.t.ks.tb.mapping: The following columns are part of the primary key but are not mapped: id, ts",
+            ]
+        );
+    }
+}

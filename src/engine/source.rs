@@ -1,0 +1,87 @@
+//! The Kafka side: one group consumer per connector in Kafka Connect's group `connect-<name>`,
+//! offsets stored and committed only by the pipeline (never automatically).
+
+use rdkafka::ClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance, StreamConsumer};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::offsets::TopicPartition;
+use crate::config::connector::Subscription;
+use crate::config::{ConnectorConfig, WorkerConfig};
+
+/// Assignment changes, handed from librdkafka's callback to the pipeline loop.
+#[derive(Debug)]
+pub enum AssignmentEvent {
+    Assigned(Vec<TopicPartition>),
+    Revoked(Vec<TopicPartition>),
+}
+
+/// Forwards rebalances to the pipeline. The callback is synchronous and runs inside `recv()`,
+/// so it only sends; it never blocks or panics.
+pub struct SinkContext {
+    events: UnboundedSender<AssignmentEvent>,
+}
+
+impl ClientContext for SinkContext {}
+
+impl ConsumerContext for SinkContext {
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let list = |tpl: &rdkafka::TopicPartitionList| {
+            tpl.elements()
+                .iter()
+                .map(|e| TopicPartition { topic: e.topic().to_string(), partition: e.partition() })
+                .collect::<Vec<_>>()
+        };
+        let event = match rebalance {
+            Rebalance::Assign(tpl) => AssignmentEvent::Assigned(list(tpl)),
+            Rebalance::Revoke(tpl) => AssignmentEvent::Revoked(list(tpl)),
+            Rebalance::Error(e) => {
+                tracing::warn!(error = %e, "rebalance error");
+                return;
+            }
+        };
+        let _ = self.events.send(event);
+    }
+}
+
+pub type SinkConsumer = StreamConsumer<SinkContext>;
+
+/// The librdkafka settings of a connector's consumer: worker `consumer.*`, then the connector's
+/// `consumer.override.*`, then what the sink's delivery guarantee requires.
+pub fn consumer_config(cfg: &ConnectorConfig, worker: &WorkerConfig) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &worker.bootstrap_servers)
+        .set("client.id", format!("connector-consumer-{}-0", cfg.name))
+        // Kafka Connect's defaults for sink consumers.
+        .set("auto.offset.reset", "earliest")
+        .set("partition.assignment.strategy", "cooperative-sticky");
+    for (k, v) in worker.consumer.iter().chain(cfg.consumer_overrides.iter()) {
+        c.set(k, v);
+    }
+    c.set("group.id", cfg.group_id()).set("enable.auto.commit", "false").set("enable.auto.offset.store", "false");
+    c
+}
+
+pub fn create(
+    cfg: &ConnectorConfig,
+    worker: &WorkerConfig,
+    events: UnboundedSender<AssignmentEvent>,
+) -> Result<SinkConsumer, String> {
+    use rdkafka::consumer::Consumer;
+    let consumer: SinkConsumer = consumer_config(cfg, worker)
+        .create_with_context(SinkContext { events })
+        .map_err(|e| format!("cannot create the Kafka consumer: {e}"))?;
+    match &cfg.subscription {
+        Subscription::Topics(topics) => {
+            let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+            consumer.subscribe(&names)
+        }
+        Subscription::Regex(re) => {
+            let pattern = if re.starts_with('^') { re.clone() } else { format!("^{re}") };
+            consumer.subscribe(&[pattern.as_str()])
+        }
+    }
+    .map_err(|e| format!("cannot subscribe: {e}"))?;
+    Ok(consumer)
+}
