@@ -1,0 +1,305 @@
+//! Harness for the integration tests: the real Kafka and Cassandra started by
+//! `scripts/services up`, the real `cassandra-sink` binary, a unique topic and keyspace per test.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
+use scylla::client::session::Session;
+use scylla::client::session_builder::SessionBuilder;
+
+pub fn kafka_bootstrap() -> String {
+    std::env::var("KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+pub fn cassandra_node() -> String {
+    std::env::var("CASSANDRA_NODE").unwrap_or_else(|_| "127.0.0.1:9042".into())
+}
+
+/// A name unique to this test run: topic, keyspace and connector names derive from it.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{prefix}_{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), nanos % 100_000)
+}
+
+pub async fn cassandra() -> Session {
+    SessionBuilder::new()
+        .known_node(cassandra_node())
+        .build()
+        .await
+        .expect("Cassandra is not reachable: run `scripts/services up` first")
+}
+
+pub async fn cql(session: &Session, statement: &str) {
+    session.query_unpaged(statement, ()).await.unwrap_or_else(|e| panic!("CQL failed: {statement}: {e}"));
+}
+
+pub async fn create_keyspace(session: &Session, ks: &str) {
+    cql(
+        session,
+        &format!("CREATE KEYSPACE {ks} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"),
+    )
+    .await;
+}
+
+pub async fn count(session: &Session, table: &str) -> i64 {
+    let rows = session
+        .query_unpaged(format!("SELECT count(*) FROM {table}"), ())
+        .await
+        .expect("count query")
+        .into_rows_result()
+        .expect("rows");
+    let (n,): (i64,) = rows.single_row().expect("one row");
+    n
+}
+
+pub async fn wait_for_count(session: &Session, table: &str, expected: i64, timeout: Duration) -> i64 {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let n = count(session, table).await;
+        if n >= expected || Instant::now() > deadline {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+pub async fn create_topic(topic: &str, partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", kafka_bootstrap()).create().expect("admin client");
+    let results = admin
+        .create_topics(
+            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+        )
+        .await
+        .expect("Kafka is not reachable: run `scripts/services up` first");
+    for r in results {
+        r.unwrap_or_else(|(t, e)| panic!("cannot create topic {t}: {e}"));
+    }
+}
+
+/// One record to produce.
+#[derive(Debug, Clone, Default)]
+pub struct Rec {
+    pub partition: Option<i32>,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub timestamp_ms: Option<i64>,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+impl Rec {
+    pub fn kv(key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) -> Rec {
+        Rec { key: Some(key.into()), value: Some(value.into()), ..Rec::default() }
+    }
+    pub fn at(mut self, partition: i32) -> Rec {
+        self.partition = Some(partition);
+        self
+    }
+    pub fn ts(mut self, ms: i64) -> Rec {
+        self.timestamp_ms = Some(ms);
+        self
+    }
+    pub fn header(mut self, k: &str, v: &str) -> Rec {
+        self.headers.push((k.into(), v.as_bytes().to_vec()));
+        self
+    }
+}
+
+pub async fn produce(topic: &str, records: &[Rec]) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", kafka_bootstrap())
+        .set("linger.ms", "5")
+        .set("acks", "all")
+        .create()
+        .expect("producer");
+    let mut pending = Vec::new();
+    for r in records {
+        let mut fr: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic);
+        if let Some(p) = r.partition {
+            fr = fr.partition(p);
+        }
+        if let Some(k) = &r.key {
+            fr = fr.key(k.as_slice());
+        }
+        if let Some(v) = &r.value {
+            fr = fr.payload(v.as_slice());
+        }
+        if let Some(ts) = r.timestamp_ms {
+            fr = fr.timestamp(ts);
+        }
+        if !r.headers.is_empty() {
+            let mut h = OwnedHeaders::new();
+            for (k, v) in &r.headers {
+                h = h.insert(Header { key: k, value: Some(v.as_slice()) });
+            }
+            fr = fr.headers(h);
+        }
+        pending.push(producer.send_result(fr).expect("enqueue"));
+    }
+    for p in pending {
+        p.await.expect("delivery future").expect("delivered");
+    }
+}
+
+/// Sum of committed offsets of the sink's group over the topic's partitions.
+pub fn committed(group: &str, topic: &str, partitions: i32) -> BTreeMap<i32, i64> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", kafka_bootstrap())
+        .set("group.id", group)
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    let got = consumer.committed_offsets(tpl, Duration::from_secs(10)).expect("committed offsets");
+    got.elements().iter().map(|e| (e.partition(), if let Offset::Offset(o) = e.offset() { o } else { 0 })).collect()
+}
+
+pub fn worker_file(dir: &std::path::Path, extra: &str) -> PathBuf {
+    let path = dir.join("worker.properties");
+    std::fs::write(
+        &path,
+        format!(
+            "bootstrap.servers={}\n\
+             key.converter=org.apache.kafka.connect.storage.StringConverter\n\
+             value.converter=org.apache.kafka.connect.storage.StringConverter\n\
+             offset.flush.interval.ms=500\n\
+             {extra}",
+            kafka_bootstrap()
+        ),
+    )
+    .expect("write worker file");
+    path
+}
+
+pub fn connector_file(dir: &std::path::Path, file: &str, body: &str) -> PathBuf {
+    let path = dir.join(file);
+    let (host, port) =
+        cassandra_node().rsplit_once(':').map(|(h, p)| (h.to_string(), p.to_string())).unwrap_or_default();
+    std::fs::write(
+        &path,
+        format!(
+            "connector.class=com.datastax.oss.kafka.sink.CassandraSinkConnector\n\
+             tasks.max=1\n\
+             contactPoints={host}\nport={port}\nloadBalancing.localDc=datacenter1\n{body}"
+        ),
+    )
+    .expect("write connector file");
+    path
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cassandra-sink-it-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// A running `cassandra-sink standalone` process, its stderr captured to a file.
+pub struct Sink {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Sink {
+    pub fn start(worker: &std::path::Path, connectors: &[&std::path::Path]) -> Sink {
+        let log = worker.with_file_name(format!("sink-{}.log", unique("run")));
+        let err = std::fs::File::create(&log).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_cassandra-sink"))
+            .arg("standalone")
+            .arg(worker)
+            .args(connectors)
+            .env("RUST_LOG", "info,cassandra_sink=debug")
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .expect("spawn cassandra-sink");
+        Sink { child, log }
+    }
+
+    pub fn log(&self) -> String {
+        let mut s = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let _ = f.read_to_string(&mut s);
+        }
+        s
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status();
+        assert!(status.map(|s| s.success()).unwrap_or(false), "kill -{sig} failed");
+    }
+
+    /// Waits for exit; `None` on timeout (the process is then killed).
+    pub fn wait(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// SIGTERM, then the exit status (graceful shutdown must finish within 30 s).
+    pub fn stop(mut self) -> (ExitStatus, String) {
+        self.signal("TERM");
+        let status = self.wait(Duration::from_secs(30)).expect("sink did not stop within 30 s of SIGTERM");
+        (status, self.log())
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the binary to completion (for start-up failures); returns exit code and stderr.
+pub fn run_to_exit(args: &[&std::ffi::OsStr], timeout: Duration) -> (Option<i32>, String) {
+    let dir = temp_dir(&unique("exit"));
+    let log = dir.join("stderr.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cassandra-sink"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            break Some(s);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+    (status.and_then(|s| s.code()), stderr)
+}
