@@ -202,6 +202,32 @@ async fn a_bad_record_stops_the_connector_and_is_not_committed() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn malformed_json_without_its_primary_key_stops_the_connector() {
+    let id = unique("malformed");
+    let (topic, ks) = (id.clone(), id.clone());
+    let s = cassandra().await;
+    create_keyspace(&s, &ks).await;
+    cql(&s, &format!("CREATE TABLE {ks}.t (id int PRIMARY KEY, n int)")).await;
+    create_topic(&topic, 1).await;
+    produce(&topic, &[Rec::kv("k", r#"{"id":1,"n":1}"#).ts(TS0), Rec::kv("k", r#"{"id":2,"n":"#).ts(TS0)]).await;
+    let dir = temp_dir(&id);
+    let worker = worker_file(&dir, "");
+    let conn = connector_file(
+        &dir,
+        "sink.properties",
+        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=id=value.id, n=value.n\n"),
+    );
+    let mut sink = Sink::start(&worker, &[&conn]);
+    let status = sink.wait(Duration::from_secs(60)).expect("the connector stops by itself");
+    let log = sink.log();
+    assert_eq!(status.code(), Some(1), "{log}");
+    assert!(log.contains(&format!("topic={topic}, partition=0, offset=1, table={ks}.t")), "{log}");
+    assert!(log.contains("Primary key column(s) id cannot be left unmapped"), "{log}");
+    assert_eq!(committed(&format!("connect-{id}"), &topic, 1).get(&0), Some(&1));
+    assert_eq!(count(&s, &format!("{ks}.t")).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn invalid_settings_are_all_listed_before_anything_runs() {
     let dir = temp_dir(&unique("cfg"));
     let worker = worker_file(

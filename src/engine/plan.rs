@@ -350,6 +350,19 @@ impl TablePlan {
             };
             out.push(v);
         }
+        let unbound: Vec<&str> = st
+            .binds
+            .iter()
+            .zip(&out)
+            .filter(|(b, v)| b.primary_key && matches!(v, MaybeUnset::Unset))
+            .map(|(b, _)| b.column.as_str())
+            .collect();
+        if !unbound.is_empty() {
+            return Err(RowError::plain(format!(
+                "Primary key column(s) {} cannot be left unmapped. Check that your mapping setting matches your dataset contents.",
+                unbound.join(", ")
+            )));
+        }
         Ok(out)
     }
 }
