@@ -21,11 +21,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
 use super::offsets::{OffsetTracker, TopicPartition};
-use super::plan::{BoundRow, RecordView, RowError, TablePlan};
+use super::plan::{BindValue, BoundRow, RecordView, RowError, TablePlan};
 use super::sink::{self, Backoff, Retry};
 use super::source::{self, AssignmentEvent, SinkConsumer};
 use crate::codec::record::Data;
 use crate::config::{ConnectorConfig, ConverterKind, ErrorPolicy, WorkerConfig};
+use futures::FutureExt;
 
 /// Why a connector stopped other than by request.
 #[derive(Debug, thiserror::Error)]
@@ -51,13 +52,29 @@ impl Default for RunOptions {
     }
 }
 
-/// The outcome of one finished record.
-struct Done {
+/// A record, as the offset tracker and the write units know it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RecordId {
     tp: TopicPartition,
     offset: i64,
-    /// A write failure that retrying cannot fix (or that was interrupted by shutdown).
-    failure: Option<String>,
 }
+
+/// A mapped row waiting to be grouped into a request.
+struct PendingRow {
+    plan: Arc<TablePlan>,
+    row: BoundRow,
+    record: RecordId,
+}
+
+/// The outcome of one write request: each of its rows, with the failure that retrying cannot fix
+/// (or that was interrupted by shutdown).
+struct Done {
+    results: Vec<(RecordId, Option<String>)>,
+}
+
+/// How many records are taken from the consumer before their rows are grouped and sent
+/// (Kafka Connect's `max.poll.records` default).
+const MAX_POLL_RECORDS: usize = 500;
 
 struct Pipeline {
     name: String,
@@ -69,6 +86,9 @@ struct Pipeline {
     tracker: OffsetTracker,
     in_flight: Arc<Semaphore>,
     max_in_flight: usize,
+    max_batch: usize,
+    /// Rows of each record still being written; a record is finished when it reaches zero.
+    remaining: HashMap<RecordId, usize>,
     done_tx: mpsc::UnboundedSender<Done>,
     /// Cancelled when in-flight writes must stop retrying (drain timeout passed).
     abandon: CancellationToken,
@@ -120,6 +140,8 @@ pub async fn run(
         tracker: OffsetTracker::default(),
         in_flight: Arc::new(Semaphore::new(cfg.max_concurrent_requests)),
         max_in_flight: cfg.max_concurrent_requests,
+        max_batch: cfg.max_records_in_batch,
+        remaining: HashMap::new(),
         done_tx,
         abandon: CancellationToken::new(),
         fatal: None,
@@ -135,10 +157,27 @@ pub async fn run(
             Some(done) = done_rx.recv() => p.finish(done),
             Some(event) = events_rx.recv() => p.on_assignment(event),
             _ = commit_tick.tick() => p.commit(&consumer, CommitMode::Async),
-            msg = consumer.recv(), if p.in_flight.available_permits() > 0 => match msg {
-                Ok(m) => p.handle(&m).await,
-                Err(e) => warn!(connector = %name, error = %e, "Kafka consumer error"),
-            },
+            msg = consumer.recv(), if p.in_flight.available_permits() > 0 => {
+                // Take what is already fetched (up to a poll's worth), then group and send it.
+                let mut rows = Vec::new();
+                match msg {
+                    Ok(m) => p.accept(&m, &mut rows),
+                    Err(e) => warn!(connector = %name, error = %e, "Kafka consumer error"),
+                }
+                let mut taken = 1;
+                while taken < MAX_POLL_RECORDS && p.fatal.is_none() {
+                    match consumer.recv().now_or_never() {
+                        Some(Ok(m)) => p.accept(&m, &mut rows),
+                        Some(Err(e)) => {
+                            warn!(connector = %name, error = %e, "Kafka consumer error");
+                            break;
+                        }
+                        None => break,
+                    }
+                    taken += 1;
+                }
+                p.dispatch(rows).await;
+            }
         }
         if p.fatal.is_some() {
             break;
@@ -191,7 +230,8 @@ async fn connect_with_retry(cfg: &ConnectorConfig, shutdown: &CancellationToken)
 }
 
 impl Pipeline {
-    async fn handle(&mut self, m: &rdkafka::message::BorrowedMessage<'_>) {
+    /// Decodes and maps one record into `rows` (one per table of its topic).
+    fn accept(&mut self, m: &rdkafka::message::BorrowedMessage<'_>, out: &mut Vec<PendingRow>) {
         let tp = TopicPartition { topic: m.topic().to_string(), partition: m.partition() };
         let offset = m.offset();
         self.tracker.register(&tp, offset);
@@ -231,42 +271,78 @@ impl Pipeline {
         };
         let view = RecordView { key: &key, value: &value, headers: &headers, timestamp_ms: m.timestamp().to_millis() };
 
-        let mut rows: Vec<(Arc<TablePlan>, BoundRow)> = Vec::with_capacity(plans.len());
+        let before = out.len();
         for plan in plans.iter() {
             match plan.bind(&view) {
-                Ok(row) => rows.push((plan.clone(), row)),
+                Ok(row) => {
+                    out.push(PendingRow { plan: plan.clone(), row, record: RecordId { tp: tp.clone(), offset } })
+                }
                 Err(e) => {
-                    let plan = plan.clone();
-                    self.mapping_failure(&ctx, Some(&plan), e);
+                    self.mapping_failure(&ctx, Some(plan), e);
                     if self.fatal.is_some() {
+                        out.truncate(before);
                         return;
                     }
                 }
             }
         }
-        if rows.is_empty() {
-            self.tracker.complete(&tp, offset);
-            return;
-        }
-        let Ok(permit) = self.in_flight.clone().acquire_owned().await else { return };
-        let session = self.session.clone();
-        let done_tx = self.done_tx.clone();
-        let abandon = self.abandon.clone();
-        let name = self.name.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            let mut failure = None;
-            for (plan, row) in &rows {
-                if let Err(e) = write_with_retry(&session, plan, row, &abandon, &name).await {
-                    failure = Some(format!(
-                        "Error inserting/updating row for Kafka record (topic={}, partition={}, offset={offset}, table={}): {e}",
-                        tp.topic, tp.partition, plan.table
-                    ));
-                    break;
-                }
+        match out.len() - before {
+            0 => self.tracker.complete(&tp, offset),
+            n => {
+                self.remaining.insert(RecordId { tp, offset }, n);
             }
-            let _ = done_tx.send(Done { tp, offset, failure });
-        });
+        }
+    }
+
+    /// Groups rows by table and Cassandra partition into UNLOGGED batches of at most
+    /// `maxNumberOfRecordsInBatch` rows (and a byte budget below Cassandra's batch size limit),
+    /// then sends each request under the `maxConcurrentRequests` limit.
+    async fn dispatch(&mut self, rows: Vec<PendingRow>) {
+        let mut order: Vec<(usize, bytes::Bytes)> = Vec::new();
+        let mut groups: HashMap<(usize, bytes::Bytes), Vec<PendingRow>> = HashMap::new();
+        let mut singles = Vec::new();
+        for r in rows {
+            match r.row.statement.compute_partition_key(&r.row.values) {
+                Ok(pk) => {
+                    let key = (Arc::as_ptr(&r.plan) as usize, pk);
+                    let group = groups.entry(key.clone()).or_insert_with(|| {
+                        order.push(key);
+                        Vec::new()
+                    });
+                    group.push(r);
+                }
+                Err(_) => singles.push(vec![r]),
+            }
+        }
+        let mut units: Vec<Vec<PendingRow>> = Vec::new();
+        for key in order {
+            let Some(group) = groups.remove(&key) else { continue };
+            let mut unit: Vec<PendingRow> = Vec::new();
+            let mut bytes = 0;
+            for r in group {
+                let size = sink::approx_size(&r.row.values);
+                if !unit.is_empty() && (unit.len() >= self.max_batch || bytes + size > sink::BATCH_BYTES) {
+                    units.push(std::mem::take(&mut unit));
+                    bytes = 0;
+                }
+                bytes += size;
+                unit.push(r);
+            }
+            units.push(unit);
+        }
+        units.extend(singles);
+        for unit in units {
+            let Ok(permit) = self.in_flight.clone().acquire_owned().await else { return };
+            let session = self.session.clone();
+            let done_tx = self.done_tx.clone();
+            let abandon = self.abandon.clone();
+            let name = self.name.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                let results = write_unit(&session, unit, &abandon, &name).await;
+                let _ = done_tx.send(Done { results });
+            });
+        }
     }
 
     /// A record that yields no rows at all: skipped (and so finished) or the connector stops.
@@ -302,17 +378,27 @@ impl Pipeline {
     }
 
     fn finish(&mut self, done: Done) {
-        match done.failure {
-            None => self.tracker.complete(&done.tp, done.offset),
-            Some(message) if self.policy != ErrorPolicy::None => {
-                warn!(connector = %self.name, "{message} (skipped: ignoreErrors={:?})", self.policy);
-                self.tracker.complete(&done.tp, done.offset);
-            }
-            Some(message) => {
-                error!(connector = %self.name, "{message}");
-                if self.fatal.is_none() {
-                    self.fatal = Some(message);
+        for (record, failure) in done.results {
+            if let Some(message) = failure {
+                if self.policy == ErrorPolicy::None {
+                    error!(connector = %self.name, "{message}");
+                    if self.fatal.is_none() {
+                        self.fatal = Some(message);
+                    }
+                    // The record stays unfinished: its partition is not committed past it.
+                    self.remaining.remove(&record);
+                    continue;
                 }
+                warn!(connector = %self.name, "{message} (skipped: ignoreErrors={:?})", self.policy);
+            }
+            match self.remaining.get_mut(&record) {
+                Some(n) if *n > 1 => *n -= 1,
+                Some(_) => {
+                    self.remaining.remove(&record);
+                    self.tracker.complete(&record.tp, record.offset);
+                }
+                // Failed earlier under policy None, or its partition was revoked.
+                None => {}
             }
         }
     }
@@ -325,6 +411,7 @@ impl Pipeline {
                 for tp in &tps {
                     self.tracker.forget(tp);
                 }
+                self.remaining.retain(|r, _| !tps.contains(&r.tp));
             }
         }
     }
@@ -352,35 +439,87 @@ struct RecordContext<'a> {
     offset: i64,
 }
 
-/// Transient failures are retried with backoff until they succeed or the drain timeout abandons
-/// them; permanent failures return at once.
-async fn write_with_retry(
+/// Writes one request: a single row, or an UNLOGGED batch of rows of one Cassandra partition.
+/// A batch that fails for good is retried row by row, so only the rows that really fail are
+/// reported (the reference connector fails every record of the batch).
+async fn write_unit(
     session: &Session,
-    plan: &TablePlan,
-    row: &BoundRow,
+    unit: Vec<PendingRow>,
     abandon: &CancellationToken,
     connector: &str,
-) -> Result<(), String> {
+) -> Vec<(RecordId, Option<String>)> {
+    let failed = |r: &PendingRow, e: &str| {
+        format!(
+            "Error inserting/updating row for Kafka record (topic={}, partition={}, offset={}, table={}): {e}",
+            r.record.tp.topic, r.record.tp.partition, r.record.offset, r.plan.table
+        )
+    };
+    if unit.len() > 1 {
+        let batch = sink::batch_of(unit.iter().map(|r| &r.row), unit[0].plan.config.consistency);
+        let values: Vec<&Vec<BindValue>> = unit.iter().map(|r| &r.row.values).collect();
+        let table = unit[0].plan.table.to_string();
+        match with_retry(|| session.batch(&batch, &values), abandon, connector, &table).await {
+            Ok(()) => return unit.into_iter().map(|r| (r.record, None)).collect(),
+            Err(WriteFailure::Abandoned(e)) => {
+                return unit.iter().map(|r| (r.record.clone(), Some(failed(r, &e)))).collect();
+            }
+            Err(WriteFailure::Permanent(e)) => {
+                debug!(connector, table = %table, "batch failed ({e}); writing its rows one by one");
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(unit.len());
+    for r in unit {
+        let table = r.plan.table.to_string();
+        let result = with_retry(|| sink::write(session, &r.row), abandon, connector, &table).await;
+        let failure = match result {
+            Ok(()) => None,
+            Err(WriteFailure::Permanent(e) | WriteFailure::Abandoned(e)) => Some(failed(&r, &e)),
+        };
+        out.push((r.record, failure));
+    }
+    out
+}
+
+enum WriteFailure {
+    /// Retrying cannot help.
+    Permanent(String),
+    /// Transient, but the drain timeout gave up on it.
+    Abandoned(String),
+}
+
+/// Transient failures are retried with backoff until they succeed or the drain timeout abandons
+/// them; permanent failures return at once.
+async fn with_retry<T, F, Fut>(
+    mut attempt_write: F,
+    abandon: &CancellationToken,
+    connector: &str,
+    table: &str,
+) -> Result<(), WriteFailure>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, scylla::errors::ExecutionError>>,
+{
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        match sink::write(session, row).await {
-            Ok(()) => return Ok(()),
+        match attempt_write().await {
+            Ok(_) => return Ok(()),
             Err(e) if sink::classify(&e) == Retry::Transient => {
                 if abandon.is_cancelled() {
-                    return Err(format!("{e} (abandoned at shutdown)"));
+                    return Err(WriteFailure::Abandoned(format!("{e} (abandoned at shutdown)")));
                 }
                 let delay = backoff.next_delay();
                 if attempt == 1 || attempt.is_multiple_of(10) {
-                    warn!(connector, table = %plan.table, attempt, "write failed, retrying in {delay:?}: {e}");
+                    warn!(connector, table, attempt, "write failed, retrying in {delay:?}: {e}");
                 }
                 tokio::select! {
-                    _ = abandon.cancelled() => return Err(format!("{e} (abandoned at shutdown)")),
+                    _ = abandon.cancelled() => return Err(WriteFailure::Abandoned(format!("{e} (abandoned at shutdown)"))),
                     _ = tokio::time::sleep(delay) => {}
                 }
             }
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(WriteFailure::Permanent(e.to_string())),
         }
     }
 }

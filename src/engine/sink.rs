@@ -2,7 +2,6 @@
 //! what a retry can fix.
 
 use std::num::NonZeroUsize;
-use std::sync::Arc;
 use std::time::Duration;
 
 use scylla::client::PoolSize;
@@ -13,7 +12,10 @@ use scylla::errors::{DbError, ExecutionError, RequestAttemptError};
 use scylla::policies::load_balancing::DefaultPolicy;
 use scylla::statement::Consistency;
 
-use super::plan::BoundRow;
+use scylla::statement::batch::{Batch, BatchType};
+use scylla::value::{CqlValue, MaybeUnset};
+
+use super::plan::{BindValue, BoundRow};
 use crate::config::ConnectorConfig;
 use crate::config::connector::Compression;
 
@@ -120,8 +122,57 @@ pub async fn write(session: &Session, row: &BoundRow) -> Result<(), ExecutionErr
     session.execute_unpaged(&row.statement, &row.values).await.map(|_| ())
 }
 
-/// Shared per connector: the session and its statements live as long as the pipeline.
-pub type SharedSession = Arc<Session>;
+/// Byte budget of one batch, below Cassandra's default `batch_size_fail_threshold` (50 KiB), so a
+/// batch is never rejected for its size; a larger single row is sent on its own.
+pub const BATCH_BYTES: usize = 40 * 1024;
+
+/// An UNLOGGED batch of rows of one Cassandra partition; it takes the consistency of its table
+/// and is idempotent because every row carries its own write time.
+pub fn batch_of<'a>(rows: impl Iterator<Item = &'a BoundRow>, consistency: Consistency) -> Batch {
+    let mut batch = Batch::new(BatchType::Unlogged);
+    for r in rows {
+        batch.append_statement(r.statement.clone());
+    }
+    batch.set_consistency(consistency);
+    batch.set_is_idempotent(true);
+    batch
+}
+
+/// The serialized size of a row's values, near enough to keep batches under the byte budget.
+pub fn approx_size(values: &[BindValue]) -> usize {
+    values
+        .iter()
+        .map(|v| match v {
+            MaybeUnset::Set(Some(v)) => 4 + value_size(v),
+            _ => 4,
+        })
+        .sum()
+}
+
+fn value_size(v: &CqlValue) -> usize {
+    match v {
+        CqlValue::Ascii(s) | CqlValue::Text(s) => s.len(),
+        CqlValue::Blob(b) => b.len(),
+        CqlValue::Boolean(_) | CqlValue::TinyInt(_) => 1,
+        CqlValue::SmallInt(_) => 2,
+        CqlValue::Int(_) | CqlValue::Float(_) | CqlValue::Date(_) => 4,
+        CqlValue::BigInt(_)
+        | CqlValue::Double(_)
+        | CqlValue::Timestamp(_)
+        | CqlValue::Time(_)
+        | CqlValue::Counter(_) => 8,
+        CqlValue::Uuid(_) | CqlValue::Timeuuid(_) | CqlValue::Inet(_) => 16,
+        CqlValue::List(items) | CqlValue::Set(items) | CqlValue::Vector(items) => {
+            4 + items.iter().map(|i| 4 + value_size(i)).sum::<usize>()
+        }
+        CqlValue::Map(entries) => 4 + entries.iter().map(|(k, v)| 8 + value_size(k) + value_size(v)).sum::<usize>(),
+        CqlValue::Tuple(items) => items.iter().map(|i| 4 + i.as_ref().map_or(0, value_size)).sum(),
+        CqlValue::UserDefinedType { fields, .. } => {
+            fields.iter().map(|(_, f)| 4 + f.as_ref().map_or(0, value_size)).sum()
+        }
+        _ => 16,
+    }
+}
 
 #[cfg(test)]
 mod tests {
