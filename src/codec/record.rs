@@ -65,6 +65,9 @@ impl Data {
                         };
                         Data::Object { fields, text }
                     }
+                    // A string value is read like StringConverter text (spec §3.2: a Java String
+                    // that parses as a JSON object exposes its fields).
+                    Value::String(text) => Data::from_text(&text),
                     other => Data::Json(other),
                 })
             }
@@ -227,6 +230,10 @@ mod tests {
 
     #[test]
     fn json_converter_schemaless_and_envelope() {
+        let d = Data::decode(ConverterKind::Json { schemas: false }, Some(br#""{\"y\":3}""#)).unwrap();
+        assert!(matches!(d.field(&named("y")), Lookup::Found(_)), "{d:?}");
+        let d = Data::decode(ConverterKind::Json { schemas: false }, Some(br#""plain""#)).unwrap();
+        assert_eq!(d, Data::Text("plain".into()));
         let d = Data::decode(ConverterKind::Json { schemas: false }, Some(br#" {"x":"1"} "#)).unwrap();
         assert!(matches!(d.field(&named("x")), Lookup::Found(_)));
         assert_eq!(Data::decode(ConverterKind::Json { schemas: false }, Some(b"null")).unwrap(), Data::Null);

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use scylla::statement::Consistency;
 
+use super::driver::DriverSettings;
 use super::worker::{ConverterKind, parse_bool, translate_consumer_key};
 use super::{ConfigError, Properties, invalid};
 use crate::codec::TimeUnit;
@@ -298,7 +299,11 @@ impl ConnectorConfig {
                 }
             } else if key.starts_with("ssl.") {
                 if key == "ssl.provider" && value.trim() != "None" {
-                    r.problems.push(invalid(key, value, "TLS to Cassandra is not supported yet; allowed: None"));
+                    let reason = match value.trim() {
+                        "JDK" | "OpenSSL" => "TLS to Cassandra is not supported yet; only None is accepted",
+                        _ => "String must be one of: None, JDK, OpenSSL (only None is supported yet)",
+                    };
+                    r.problems.push(invalid(key, value, reason));
                 } else if key != "ssl.provider" && key != "ssl.hostnameValidation" {
                     warnings.push(format!("{key} has no effect while ssl.provider is None"));
                 }
@@ -318,7 +323,7 @@ impl ConnectorConfig {
                     _ => warnings.push(format!("{key} has no effect with PLAIN authentication")),
                 }
             } else if key.starts_with("datastax-java-driver") {
-                warnings.push(format!("{key} is a Java driver setting without an equivalent here; ignored"));
+                // Read as a whole below.
             } else if let Some(ck) = key.strip_prefix("consumer.override.") {
                 match translate_consumer_key(ck, value) {
                     Ok(Some((k, v))) => {
@@ -339,6 +344,10 @@ impl ConnectorConfig {
             } else if key.starts_with("transforms") && !value.trim().is_empty() {
                 warnings.push(format!("{key}: single message transforms are not applied by this sink"));
             }
+        }
+        if props.iter().any(|(_, v)| v.contains("${")) {
+            warnings
+                .push("values containing ${...} are used literally: config providers are not resolved yet".to_string());
         }
         if password.as_deref().is_some_and(|p| !p.is_empty()) && username.as_deref().unwrap_or("").is_empty() {
             r.problems.push("auth.password was specified without auth.username".into());
@@ -385,13 +394,19 @@ impl ConnectorConfig {
             }
         }
 
-        let contact_points = props.get("contactPoints").map(list).unwrap_or_default();
+        let driver = DriverSettings::from_properties(props, &mut r.problems, &mut warnings);
+        let mut contact_points = props.get("contactPoints").map(list).unwrap_or_default();
         let port = r.int("port", 9042, 1);
         let port = u16::try_from(port).unwrap_or_else(|_| {
             r.problems.push(invalid("port", &port.to_string(), "Value must be at most 65535"));
             9042
         });
-        let local_dc = props.get("loadBalancing.localDc").map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        let local_dc = props
+            .get("loadBalancing.localDc")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .or(driver.local_dc.clone());
         if !contact_points.is_empty() && local_dc.is_none() {
             r.problems.push(invalid(
                 "contactPoints",
@@ -399,19 +414,32 @@ impl ConnectorConfig {
                 "When contact points is provided, loadBalancing.localDc must also be specified",
             ));
         }
-        for cp in &contact_points {
-            if !valid_contact_point(cp) {
-                r.problems.push(format!("Incorrect contactPoints: {cp}"));
-            }
+        let bad: Vec<&str> = contact_points.iter().filter(|cp| !valid_contact_point(cp)).map(String::as_str).collect();
+        if !bad.is_empty() {
+            r.problems.push(format!("Incorrect contactPoints: {}", bad.join(",")));
+        }
+        if contact_points.is_empty() {
+            // The driver's contact points carry their own ports (`host:port`).
+            contact_points = driver.contact_points.clone();
         }
         let max_concurrent_requests = r.int("maxConcurrentRequests", 500, 1) as usize;
         let max_records_in_batch = r.int("maxNumberOfRecordsInBatch", 32, 1) as usize;
-        let query_execution_timeout = Duration::from_secs(r.int("queryExecutionTimeout", 30, 1) as u64);
-        let connection_pool_local_size = r.int("connectionPoolLocalSize", 4, 1) as usize;
+        let query_execution_timeout = match (props.get("queryExecutionTimeout"), driver.request_timeout) {
+            (None, Some(t)) => t,
+            _ => Duration::from_secs(r.int("queryExecutionTimeout", 30, 1) as u64),
+        };
+        let connection_pool_local_size = match (props.get("connectionPoolLocalSize"), driver.pool_local_size) {
+            (None, Some(n)) => n,
+            _ => r.int("connectionPoolLocalSize", 4, 1) as usize,
+        };
         r.int("metricsHighestLatency", 35, 1);
         r.bool("jmx", true);
         let compression = match props.get("compression") {
-            None => Compression::None,
+            None => match driver.compression.as_deref() {
+                Some("lz4") => Compression::Lz4,
+                Some("snappy") => Compression::Snappy,
+                _ => Compression::None,
+            },
             Some(v) => match v.trim().to_ascii_uppercase().as_str() {
                 "NONE" => Compression::None,
                 "LZ4" => Compression::Lz4,
@@ -494,6 +522,14 @@ impl ConnectorConfig {
                     "You cannot provide both {} and {}. If you want to provide own query, set the deletesEnabled to false.",
                     k("query"),
                     k("deletesEnabled")
+                ));
+            }
+            if let Some(mapping) = &mapping
+                && ttl_seconds.is_some()
+                && mapping.entries.iter().any(|e| e.column == mapping::Column::Ttl)
+            {
+                warnings.push(format!(
+                    "You provided ttl configuration both for '.mapping' and '.ttl' settings for topic: {topic} keyspace: {ks_text} table: {tb_text}. The ttl config from .mapping will be used."
                 ));
             }
             if let Some(mapping) = mapping {
@@ -794,6 +830,30 @@ mod tests {
         assert_eq!(c.ignore_errors, ErrorPolicy::Driver);
         assert!(c.warnings.iter().any(|w| w.contains("deprecated")));
         assert!(c.warnings.iter().any(|w| w == "unknown setting foo.bar is ignored"));
+    }
+
+    #[test]
+    fn driver_keys_fill_in_and_connector_keys_win() {
+        let c = parse(
+            "name=n\ntopics=t\ntopic.t.ks.tb.mapping=a=value.a\n\
+             datastax-java-driver.basic.contact-points=10.0.0.1:9043\n\
+             datastax-java-driver.basic.load-balancing-policy.local-datacenter=dc9\n\
+             datastax-java-driver.basic.request.timeout=5 seconds\n\
+             datastax-java-driver.advanced.connection.pool.local.size=2\n\
+             datastax-java-driver.advanced.protocol.compression=snappy\n\
+             queryExecutionTimeout=7\n",
+        )
+        .unwrap();
+        assert_eq!(c.contact_points, vec!["10.0.0.1:9043"]);
+        assert_eq!(c.local_dc.as_deref(), Some("dc9"));
+        assert_eq!(c.query_execution_timeout, Duration::from_secs(7), "the connector key wins");
+        assert_eq!(c.connection_pool_local_size, 2);
+        assert_eq!(c.compression, Compression::Snappy);
+        let c = parse(&format!(
+            "{BASE}topics=t\ntopic.t.ks.tb.mapping=a=value.a\ndatastax-java-driver.basic.contact-points=x:1\n"
+        ))
+        .unwrap();
+        assert_eq!(c.contact_points, vec!["127.0.0.1"], "contactPoints wins over the driver's list");
     }
 
     #[test]

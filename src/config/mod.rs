@@ -6,6 +6,7 @@
 //! is collected (not just the first) and names the key, the value and what is allowed.
 
 pub mod connector;
+pub mod driver;
 pub mod properties;
 pub mod worker;
 

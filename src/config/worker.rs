@@ -101,6 +101,9 @@ pub struct WorkerConfig {
     pub value_converter: ConverterKind,
     /// How often finished offsets are committed (`offset.flush.interval.ms`).
     pub commit_interval: Duration,
+    /// Records taken from the consumer before they are grouped and written
+    /// (`consumer.max.poll.records`, default 500 as in Kafka).
+    pub max_poll_records: usize,
     /// librdkafka settings from `consumer.*`, already translated from Java client names.
     pub consumer: BTreeMap<String, String>,
     /// `consumer.*` keys that have no librdkafka meaning; logged once at start.
@@ -156,10 +159,23 @@ impl WorkerConfig {
                 }
             },
         };
+        let max_poll_records = match props.get("consumer.max.poll.records") {
+            None => 500,
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    problems.push(invalid("consumer.max.poll.records", v, "Value must be at least 1"));
+                    500
+                }
+            },
+        };
         let mut consumer = BTreeMap::new();
         let mut ignored_consumer_keys = Vec::new();
         let mut unknown_keys = Vec::new();
         for (key, value) in props.iter() {
+            if key == "consumer.max.poll.records" {
+                continue;
+            }
             if let Some(ck) = key.strip_prefix("consumer.") {
                 match translate_consumer_key(ck, value) {
                     Ok(Some((k, v))) => {
@@ -187,6 +203,7 @@ impl WorkerConfig {
             key_converter,
             value_converter,
             commit_interval,
+            max_poll_records,
             consumer,
             ignored_consumer_keys,
             unknown_keys,
@@ -315,7 +332,8 @@ mod tests {
         assert_eq!(w.commit_interval, Duration::from_millis(1000));
         assert_eq!(w.consumer.get("fetch.wait.max.ms").map(String::as_str), Some("100"));
         assert_eq!(w.consumer.get("partition.assignment.strategy").map(String::as_str), Some("cooperative-sticky"));
-        assert_eq!(w.ignored_consumer_keys, vec!["consumer.max.poll.records"]);
+        assert_eq!(w.max_poll_records, 500);
+        assert!(w.ignored_consumer_keys.is_empty(), "{:?}", w.ignored_consumer_keys);
         assert_eq!(w.unknown_keys, vec!["some.unknown"]);
     }
 

@@ -66,15 +66,19 @@ struct PendingRow {
     record: RecordId,
 }
 
-/// The outcome of one write request: each of its rows, with the failure that retrying cannot fix
-/// (or that was interrupted by shutdown).
-struct Done {
-    results: Vec<(RecordId, Option<String>)>,
+/// What became of one row of a write request.
+enum Outcome {
+    Written,
+    /// Retrying cannot fix it; the error policy decides.
+    Failed(String),
+    /// Still failing when the drain timeout gave up on it: never skipped, never committed.
+    Abandoned,
 }
 
-/// How many records are taken from the consumer before their rows are grouped and sent
-/// (Kafka Connect's `max.poll.records` default).
-const MAX_POLL_RECORDS: usize = 500;
+/// The outcome of one write request, row by row.
+struct Done {
+    results: Vec<(RecordId, Outcome)>,
+}
 
 struct Pipeline {
     name: String,
@@ -165,7 +169,7 @@ pub async fn run(
                     Err(e) => warn!(connector = %name, error = %e, "Kafka consumer error"),
                 }
                 let mut taken = 1;
-                while taken < MAX_POLL_RECORDS && p.fatal.is_none() {
+                while taken < worker.max_poll_records && p.fatal.is_none() {
                     match consumer.recv().now_or_never() {
                         Some(Ok(m)) => p.accept(&m, &mut rows),
                         Some(Err(e)) => {
@@ -378,18 +382,26 @@ impl Pipeline {
     }
 
     fn finish(&mut self, done: Done) {
-        for (record, failure) in done.results {
-            if let Some(message) = failure {
-                if self.policy == ErrorPolicy::None {
+        for (record, outcome) in done.results {
+            match outcome {
+                Outcome::Written => {}
+                Outcome::Abandoned => {
+                    // Left unfinished: its partition is not committed past it and it is written
+                    // again after a restart.
+                    self.remaining.remove(&record);
+                    continue;
+                }
+                Outcome::Failed(message) if self.policy == ErrorPolicy::None => {
                     error!(connector = %self.name, "{message}");
                     if self.fatal.is_none() {
                         self.fatal = Some(message);
                     }
-                    // The record stays unfinished: its partition is not committed past it.
                     self.remaining.remove(&record);
                     continue;
                 }
-                warn!(connector = %self.name, "{message} (skipped: ignoreErrors={:?})", self.policy);
+                Outcome::Failed(message) => {
+                    warn!(connector = %self.name, "{message} (skipped: ignoreErrors={:?})", self.policy);
+                }
             }
             match self.remaining.get_mut(&record) {
                 Some(n) if *n > 1 => *n -= 1,
@@ -397,7 +409,7 @@ impl Pipeline {
                     self.remaining.remove(&record);
                     self.tracker.complete(&record.tp, record.offset);
                 }
-                // Failed earlier under policy None, or its partition was revoked.
+                // Failed or abandoned earlier, or its partition was revoked.
                 None => {}
             }
         }
@@ -447,7 +459,7 @@ async fn write_unit(
     unit: Vec<PendingRow>,
     abandon: &CancellationToken,
     connector: &str,
-) -> Vec<(RecordId, Option<String>)> {
+) -> Vec<(RecordId, Outcome)> {
     let failed = |r: &PendingRow, e: &str| {
         format!(
             "Error inserting/updating row for Kafka record (topic={}, partition={}, offset={}, table={}): {e}",
@@ -459,9 +471,10 @@ async fn write_unit(
         let values: Vec<&Vec<BindValue>> = unit.iter().map(|r| &r.row.values).collect();
         let table = unit[0].plan.table.to_string();
         match with_retry(|| session.batch(&batch, &values), abandon, connector, &table).await {
-            Ok(()) => return unit.into_iter().map(|r| (r.record, None)).collect(),
+            Ok(()) => return unit.into_iter().map(|r| (r.record, Outcome::Written)).collect(),
             Err(WriteFailure::Abandoned(e)) => {
-                return unit.iter().map(|r| (r.record.clone(), Some(failed(r, &e)))).collect();
+                warn!(connector, table = %table, "write abandoned at shutdown, left uncommitted: {e}");
+                return unit.into_iter().map(|r| (r.record, Outcome::Abandoned)).collect();
             }
             Err(WriteFailure::Permanent(e)) => {
                 debug!(connector, table = %table, "batch failed ({e}); writing its rows one by one");
@@ -472,11 +485,15 @@ async fn write_unit(
     for r in unit {
         let table = r.plan.table.to_string();
         let result = with_retry(|| sink::write(session, &r.row), abandon, connector, &table).await;
-        let failure = match result {
-            Ok(()) => None,
-            Err(WriteFailure::Permanent(e) | WriteFailure::Abandoned(e)) => Some(failed(&r, &e)),
+        let outcome = match result {
+            Ok(()) => Outcome::Written,
+            Err(WriteFailure::Permanent(e)) => Outcome::Failed(failed(&r, &e)),
+            Err(WriteFailure::Abandoned(e)) => {
+                warn!(connector, table = %table, "write abandoned at shutdown, left uncommitted: {}", failed(&r, &e));
+                Outcome::Abandoned
+            }
         };
-        out.push((r.record, failure));
+        out.push((r.record, outcome));
     }
     out
 }
