@@ -11,6 +11,7 @@ use std::time::Duration;
 use scylla::statement::Consistency;
 
 use super::driver::DriverSettings;
+use super::errors::ErrorHandling;
 use super::worker::{ConverterKind, parse_bool, translate_consumer_key};
 use super::{ConfigError, Properties, invalid};
 use crate::codec::TimeUnit;
@@ -89,7 +90,8 @@ pub struct ConnectorConfig {
     pub query_execution_timeout: Duration,
     pub connection_pool_local_size: usize,
     pub compression: Compression,
-    pub ignore_errors: ErrorPolicy,
+    /// `ignoreErrors` and Kafka Connect's `errors.*`, combined.
+    pub errors: ErrorHandling,
     pub username: Option<String>,
     pub password: Option<String>,
     pub tables: Vec<TableConfig>,
@@ -473,6 +475,8 @@ impl ConnectorConfig {
             },
         };
 
+        let errors = ErrorHandling::from_properties(props, ignore_errors, &mut r.problems);
+
         let mut tables = Vec::new();
         for ((topic, ks_text, tb_text), settings) in &table_keys {
             let key_prefix = format!("topic.{topic}.{ks_text}.{tb_text}");
@@ -594,7 +598,7 @@ impl ConnectorConfig {
             query_execution_timeout,
             connection_pool_local_size,
             compression,
-            ignore_errors,
+            errors,
             username: username.filter(|u| !u.is_empty()),
             password,
             tables,
@@ -827,7 +831,7 @@ mod tests {
     fn deprecated_and_unknown_keys_warn() {
         let c =
             parse(&format!("{BASE}topics=t\ntopic.t.ks.tb.mapping=a=value.a\nignoreErrors=true\nfoo.bar=1\n")).unwrap();
-        assert_eq!(c.ignore_errors, ErrorPolicy::Driver);
+        assert_eq!(c.errors.ignore_errors, ErrorPolicy::Driver);
         assert!(c.warnings.iter().any(|w| w.contains("deprecated")));
         assert!(c.warnings.iter().any(|w| w == "unknown setting foo.bar is ignored"));
     }

@@ -7,10 +7,12 @@
 
 pub mod connector;
 pub mod driver;
+pub mod errors;
 pub mod properties;
 pub mod worker;
 
 pub use connector::{ConnectorConfig, ErrorPolicy, TableConfig, TableRef};
+pub use errors::{ErrorHandling, Stage};
 pub use properties::Properties;
 pub use worker::{ConverterKind, WorkerConfig};
 

@@ -2,6 +2,7 @@
 //! session and writes ([`sink`]), the per-partition offset tracker ([`offsets`]) and the loop that
 //! ties them together ([`pipeline`]).
 
+pub mod dead_letter;
 pub mod offsets;
 pub mod pipeline;
 pub mod plan;

@@ -1,32 +1,33 @@
-//! One connector, end to end: consume → decode → map → write → mark done → commit.
+//! One connector, end to end: consume → decode → map → batch → write → mark done → commit.
 //!
 //! Delivery is at-least-once: a record's offset becomes committable only when its rows are
-//! written (or it is skipped by policy) and every earlier record of its partition is too. Rows
-//! carry the Kafka timestamp as write time, so replays after a crash are harmless.
+//! written (or it is dead-lettered or skipped by policy) and every earlier record of its partition
+//! is too. Rows carry the Kafka timestamp as write time, so replays after a crash are harmless.
 //!
-//! Shutdown and fatal errors follow one path: stop fetching, let in-flight writes finish (bounded
+//! Shutdown and fatal errors follow one path: stop fetching, let in-flight work finish (bounded
 //! by `drain_timeout`), commit what is finished, return.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::FutureExt;
 use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer};
-use rdkafka::message::Headers;
+use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::{Offset, TopicPartitionList};
 use scylla::client::session::Session;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
+use super::dead_letter::{DeadLetters, OwnedRecord};
 use super::offsets::{OffsetTracker, TopicPartition};
 use super::plan::{BindValue, BoundRow, RecordView, RowError, TablePlan};
 use super::sink::{self, Backoff, Retry};
 use super::source::{self, AssignmentEvent, SinkConsumer};
 use crate::codec::record::Data;
-use crate::config::{ConnectorConfig, ConverterKind, ErrorPolicy, WorkerConfig};
-use futures::FutureExt;
+use crate::config::{ConnectorConfig, ConverterKind, ErrorHandling, Stage, WorkerConfig};
 
 /// Why a connector stopped other than by request.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +35,7 @@ pub enum RunError {
     /// The configuration does not fit the live cluster: every problem, each naming key and value.
     #[error("connector {name} cannot start:\n  - {}", problems.join("\n  - "))]
     Startup { name: String, problems: Vec<String> },
-    /// A record could not be handled under the configured policy; its offset is not committed.
+    /// A record failed in a way no policy tolerates; its offset is not committed.
     #[error("connector {name} stopped: {reason}")]
     Failed { name: String, reason: String },
 }
@@ -64,35 +65,51 @@ struct PendingRow {
     plan: Arc<TablePlan>,
     row: BoundRow,
     record: RecordId,
+    /// The consumed bytes, kept only when a dead-letter topic is configured.
+    original: Option<Arc<OwnedRecord>>,
 }
 
-/// What became of one row of a write request.
+/// What became of one unit of work (a row write or a dead-letter write).
 enum Outcome {
-    Written,
-    /// Retrying cannot fix it; the error policy decides.
-    Failed(String),
+    Done,
+    /// Retrying cannot fix it (or a tolerated failure outlasted `errors.retry.timeout`).
+    Failed {
+        stage: Stage,
+        message: String,
+    },
     /// Still failing when the drain timeout gave up on it: never skipped, never committed.
     Abandoned,
 }
 
-/// The outcome of one write request, row by row.
 struct Done {
-    results: Vec<(RecordId, Outcome)>,
+    results: Vec<(RecordId, Option<Arc<OwnedRecord>>, Outcome)>,
+    /// These results are of dead-letter writes (whose failure is never tolerated).
+    dead_letter: bool,
+}
+
+/// A tolerated failure waiting for its dead-letter write.
+struct DeadLetter {
+    record: RecordId,
+    original: Arc<OwnedRecord>,
+    stage: Stage,
+    message: String,
 }
 
 struct Pipeline {
     name: String,
-    policy: ErrorPolicy,
+    errors: ErrorHandling,
     key_converter: ConverterKind,
     value_converter: ConverterKind,
     plans: HashMap<String, Arc<[Arc<TablePlan>]>>,
     session: Arc<Session>,
+    dead_letters: Option<Arc<DeadLetters>>,
     tracker: OffsetTracker,
     in_flight: Arc<Semaphore>,
     max_in_flight: usize,
     max_batch: usize,
-    /// Rows of each record still being written; a record is finished when it reaches zero.
+    /// Units of work of each record still running; a record is finished when it reaches zero.
     remaining: HashMap<RecordId, usize>,
+    to_dead_letter: Vec<DeadLetter>,
     done_tx: mpsc::UnboundedSender<Done>,
     /// Cancelled when in-flight writes must stop retrying (drain timeout passed).
     abandon: CancellationToken,
@@ -100,7 +117,7 @@ struct Pipeline {
     records: u64,
 }
 
-/// Runs a connector until `shutdown` is cancelled or a record fails under policy `None`.
+/// Runs a connector until `shutdown` is cancelled or a record fails in a way nothing tolerates.
 pub async fn run(
     cfg: ConnectorConfig,
     worker: WorkerConfig,
@@ -124,6 +141,16 @@ pub async fn run(
             Err(p) => problems.extend(p),
         }
     }
+    let dead_letters = match &cfg.errors.dead_letter {
+        None => None,
+        Some(dlq) => match DeadLetters::open(&source::client_config(&worker), dlq.clone(), &name).await {
+            Ok(d) => Some(Arc::new(d)),
+            Err(e) => {
+                problems.push(e);
+                None
+            }
+        },
+    };
     if !problems.is_empty() {
         return Err(RunError::Startup { name, problems });
     }
@@ -136,16 +163,18 @@ pub async fn run(
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let mut p = Pipeline {
         name: name.clone(),
-        policy: cfg.ignore_errors,
+        errors: cfg.errors.clone(),
         key_converter: cfg.key_converter.unwrap_or(worker.key_converter),
         value_converter: cfg.value_converter.unwrap_or(worker.value_converter),
         plans: plans.into_iter().map(|(t, v)| (t, Arc::from(v))).collect(),
         session,
+        dead_letters,
         tracker: OffsetTracker::default(),
         in_flight: Arc::new(Semaphore::new(cfg.max_concurrent_requests)),
         max_in_flight: cfg.max_concurrent_requests,
         max_batch: cfg.max_records_in_batch,
         remaining: HashMap::new(),
+        to_dead_letter: Vec::new(),
         done_tx,
         abandon: CancellationToken::new(),
         fatal: None,
@@ -183,17 +212,26 @@ pub async fn run(
                 p.dispatch(rows).await;
             }
         }
+        p.send_dead_letters().await;
         if p.fatal.is_some() {
             break;
         }
     }
 
-    // Drain: no more fetching; in-flight writes finish (or are abandoned after the timeout).
+    // Drain: no more fetching; in-flight work finishes (or is abandoned after the timeout).
     let deadline = Instant::now() + options.drain_timeout;
-    while p.in_flight.available_permits() < p.max_in_flight {
+    loop {
+        p.send_dead_letters().await;
+        if p.in_flight.available_permits() >= p.max_in_flight {
+            break;
+        }
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() && !p.abandon.is_cancelled() {
-            warn!(connector = %name, "in-flight writes did not finish within {:?}; abandoning them uncommitted", options.drain_timeout);
+            warn!(
+                connector = %name,
+                "in-flight writes did not finish within {:?}; abandoning them uncommitted",
+                options.drain_timeout
+            );
             p.abandon.cancel();
         }
         tokio::select! {
@@ -233,40 +271,66 @@ async fn connect_with_retry(cfg: &ConnectorConfig, shutdown: &CancellationToken)
     }
 }
 
-impl Pipeline {
-    /// Decodes and maps one record into `rows` (one per table of its topic).
-    fn accept(&mut self, m: &rdkafka::message::BorrowedMessage<'_>, out: &mut Vec<PendingRow>) {
-        let tp = TopicPartition { topic: m.topic().to_string(), partition: m.partition() };
-        let offset = m.offset();
-        self.tracker.register(&tp, offset);
-        self.records += 1;
-        let ctx = RecordContext { tp: &tp, offset };
+/// How a failure was dealt with.
+#[derive(Debug, PartialEq, Eq)]
+enum Handled {
+    /// Not tolerated: the connector stops, the record stays uncommitted.
+    Stop,
+    /// Tolerated, logged and skipped.
+    Skip,
+    /// Tolerated and queued for the dead-letter topic.
+    DeadLetter,
+}
 
+impl Pipeline {
+    /// Decodes and maps one record into `out` (one row per table of its topic).
+    fn accept(&mut self, m: &BorrowedMessage<'_>, out: &mut Vec<PendingRow>) {
+        let record = RecordId {
+            tp: TopicPartition { topic: m.topic().to_string(), partition: m.partition() },
+            offset: m.offset(),
+        };
+        self.tracker.register(&record.tp, record.offset);
+        self.records += 1;
+        let original = self.dead_letters.as_ref().map(|_| Arc::new(OwnedRecord::from_message(m)));
+        let mut units = 0;
+
+        let fail = |p: &mut Self, stage: Stage, plan: Option<&TablePlan>, e: RowError, units: &mut usize| {
+            let message = mapping_message(&record, plan, &e, p.errors.log_include_messages.then_some(m));
+            match p.failure(&record, original.as_ref(), stage, message) {
+                Handled::Stop => false,
+                Handled::Skip => true,
+                Handled::DeadLetter => {
+                    *units += 1;
+                    true
+                }
+            }
+        };
         let Some(plans) = self.plans.get(m.topic()).cloned() else {
             let reason = format!(
                 "Connector has no configuration for record topic '{}'. Please update the configuration and restart.",
                 m.topic()
             );
-            return self.skip_or_stop(&ctx, None, RowError { column: None, field: None, reason });
-        };
-        let key = match Data::decode(self.key_converter, m.key()) {
-            Ok(d) => d,
-            Err(e) => {
-                return self.skip_or_stop(
-                    &ctx,
-                    None,
-                    RowError { column: None, field: Some("key".into()), reason: e.0 },
-                );
+            if fail(self, Stage::Map, None, RowError { column: None, field: None, reason }, &mut units) {
+                self.settle(record, units);
             }
+            return;
         };
-        let value = match Data::decode(self.value_converter, m.payload()) {
-            Ok(d) => d,
+        let decoded = Data::decode(self.key_converter, m.key())
+            .map_err(|e| RowError { column: None, field: Some("key".into()), reason: e.0 })
+            .and_then(|key| {
+                Data::decode(self.value_converter, m.payload()).map(|value| (key, value)).map_err(|e| RowError {
+                    column: None,
+                    field: Some("value".into()),
+                    reason: e.0,
+                })
+            });
+        let (key, value) = match decoded {
+            Ok(kv) => kv,
             Err(e) => {
-                return self.skip_or_stop(
-                    &ctx,
-                    None,
-                    RowError { column: None, field: Some("value".into()), reason: e.0 },
-                );
+                if fail(self, Stage::Decode, None, e, &mut units) {
+                    self.settle(record, units);
+                }
+                return;
             }
         };
         let headers: Vec<(&str, Option<&[u8]>)> = match m.headers() {
@@ -274,26 +338,82 @@ impl Pipeline {
             None => Vec::new(),
         };
         let view = RecordView { key: &key, value: &value, headers: &headers, timestamp_ms: m.timestamp().to_millis() };
-
         let before = out.len();
         for plan in plans.iter() {
             match plan.bind(&view) {
                 Ok(row) => {
-                    out.push(PendingRow { plan: plan.clone(), row, record: RecordId { tp: tp.clone(), offset } })
+                    units += 1;
+                    out.push(PendingRow {
+                        plan: plan.clone(),
+                        row,
+                        record: record.clone(),
+                        original: original.clone(),
+                    });
                 }
                 Err(e) => {
-                    self.mapping_failure(&ctx, Some(plan), e);
-                    if self.fatal.is_some() {
+                    if !fail(self, Stage::Map, Some(plan), e, &mut units) {
                         out.truncate(before);
                         return;
                     }
                 }
             }
         }
-        match out.len() - before {
-            0 => self.tracker.complete(&tp, offset),
-            n => {
-                self.remaining.insert(RecordId { tp, offset }, n);
+        self.settle(record, units);
+    }
+
+    /// Records how many units of work a record waits for; none means it is finished now.
+    fn settle(&mut self, record: RecordId, units: usize) {
+        if units == 0 {
+            self.tracker.complete(&record.tp, record.offset);
+        } else {
+            *self.remaining.entry(record).or_insert(0) += units;
+        }
+    }
+
+    /// One unit of a record is finished.
+    fn unit_done(&mut self, record: &RecordId) {
+        match self.remaining.get_mut(record) {
+            Some(n) if *n > 1 => *n -= 1,
+            Some(_) => {
+                self.remaining.remove(record);
+                self.tracker.complete(&record.tp, record.offset);
+            }
+            // Stopped on, abandoned, or its partition was revoked.
+            None => {}
+        }
+    }
+
+    /// The error policy, in one place: stop, skip, or dead-letter.
+    fn failure(
+        &mut self,
+        record: &RecordId,
+        original: Option<&Arc<OwnedRecord>>,
+        stage: Stage,
+        message: String,
+    ) -> Handled {
+        if !self.errors.tolerates(stage) {
+            error!(connector = %self.name, stage = stage.as_str(), "{message}");
+            if self.fatal.is_none() {
+                self.fatal = Some(message);
+            }
+            // The record stays unfinished: its partition is not committed past it.
+            self.remaining.remove(record);
+            return Handled::Stop;
+        }
+        match (&self.dead_letters, original) {
+            (Some(dlq), Some(original)) => {
+                warn!(connector = %self.name, stage = stage.as_str(), "{message} (sent to dead-letter topic {})", dlq.topic());
+                self.to_dead_letter.push(DeadLetter {
+                    record: record.clone(),
+                    original: original.clone(),
+                    stage,
+                    message,
+                });
+                Handled::DeadLetter
+            }
+            _ => {
+                warn!(connector = %self.name, stage = stage.as_str(), "{message} (skipped)");
+                Handled::Skip
             }
         }
     }
@@ -339,78 +459,64 @@ impl Pipeline {
             let Ok(permit) = self.in_flight.clone().acquire_owned().await else { return };
             let session = self.session.clone();
             let done_tx = self.done_tx.clone();
-            let abandon = self.abandon.clone();
+            let retry = RetryPolicy {
+                abandon: self.abandon.clone(),
+                // Only a tolerated failure may give up; the others hold their record.
+                give_up_after: if self.errors.tolerates(Stage::Write) { self.errors.retry_timeout } else { None },
+                max_delay: self.errors.retry_delay_max,
+            };
             let name = self.name.clone();
             tokio::spawn(async move {
                 let _permit = permit;
-                let results = write_unit(&session, unit, &abandon, &name).await;
-                let _ = done_tx.send(Done { results });
+                let results = write_unit(&session, unit, &retry, &name).await;
+                let _ = done_tx.send(Done { results, dead_letter: false });
             });
         }
     }
 
-    /// A record that yields no rows at all: skipped (and so finished) or the connector stops.
-    fn skip_or_stop(&mut self, ctx: &RecordContext<'_>, plan: Option<&TablePlan>, e: RowError) {
-        self.mapping_failure(ctx, plan, e);
-        if self.fatal.is_none() {
-            self.tracker.complete(ctx.tp, ctx.offset);
-        }
-    }
-
-    /// A record that cannot be turned into rows: skipped under `All`, otherwise the connector
-    /// stops and the record's offset is never committed.
-    fn mapping_failure(&mut self, ctx: &RecordContext<'_>, plan: Option<&TablePlan>, e: RowError) {
-        let mut details = format!("topic={}, partition={}, offset={}", ctx.tp.topic, ctx.tp.partition, ctx.offset);
-        if let Some(plan) = plan {
-            details.push_str(&format!(", table={}", plan.table));
-        }
-        if let Some(c) = &e.column {
-            details.push_str(&format!(", column={c}"));
-        }
-        if let Some(f) = &e.field {
-            details.push_str(&format!(", field={f}"));
-        }
-        let message = format!("Error decoding/mapping Kafka record ({details}): {}", e.reason);
-        if self.policy == ErrorPolicy::All {
-            warn!(connector = %self.name, "{message}");
-            // Other tables of a fanned-out record may still be written; the tracker completes
-            // the record when they are (or right away when there are none).
-        } else {
-            error!(connector = %self.name, "{message}");
-            self.fatal = Some(message);
+    /// Sends queued dead letters, each under an in-flight permit.
+    async fn send_dead_letters(&mut self) {
+        let Some(dlq) = self.dead_letters.clone() else { return };
+        for letter in std::mem::take(&mut self.to_dead_letter) {
+            let Ok(permit) = self.in_flight.clone().acquire_owned().await else { return };
+            let (dlq, done_tx) = (dlq.clone(), self.done_tx.clone());
+            tokio::spawn(async move {
+                let _permit = permit;
+                let class = match letter.stage {
+                    Stage::Decode => "cassandra_sink.DecodeError",
+                    Stage::Map => "cassandra_sink.MappingError",
+                    Stage::Write => "cassandra_sink.WriteError",
+                };
+                let outcome = match dlq.send(&letter.original, letter.stage, class, &letter.message).await {
+                    Ok(()) => Outcome::Done,
+                    Err(message) => Outcome::Failed { stage: letter.stage, message },
+                };
+                let _ = done_tx.send(Done { results: vec![(letter.record, None, outcome)], dead_letter: true });
+            });
         }
     }
 
     fn finish(&mut self, done: Done) {
-        for (record, outcome) in done.results {
+        for (record, original, outcome) in done.results {
             match outcome {
-                Outcome::Written => {}
+                Outcome::Done => self.unit_done(&record),
                 Outcome::Abandoned => {
-                    // Left unfinished: its partition is not committed past it and it is written
-                    // again after a restart.
+                    // Left unfinished: written again after a restart.
                     self.remaining.remove(&record);
-                    continue;
                 }
-                Outcome::Failed(message) if self.policy == ErrorPolicy::None => {
+                Outcome::Failed { message, .. } if done.dead_letter => {
+                    // A record that cannot be dead-lettered must not be lost: stop.
                     error!(connector = %self.name, "{message}");
                     if self.fatal.is_none() {
                         self.fatal = Some(message);
                     }
                     self.remaining.remove(&record);
-                    continue;
                 }
-                Outcome::Failed(message) => {
-                    warn!(connector = %self.name, "{message} (skipped: ignoreErrors={:?})", self.policy);
-                }
-            }
-            match self.remaining.get_mut(&record) {
-                Some(n) if *n > 1 => *n -= 1,
-                Some(_) => {
-                    self.remaining.remove(&record);
-                    self.tracker.complete(&record.tp, record.offset);
-                }
-                // Failed or abandoned earlier, or its partition was revoked.
-                None => {}
+                Outcome::Failed { stage, message } => match self.failure(&record, original.as_ref(), stage, message) {
+                    Handled::Skip => self.unit_done(&record),
+                    // The row's unit becomes the dead-letter write's.
+                    Handled::DeadLetter | Handled::Stop => {}
+                },
             }
         }
     }
@@ -446,9 +552,47 @@ impl Pipeline {
     }
 }
 
-struct RecordContext<'a> {
-    tp: &'a TopicPartition,
-    offset: i64,
+/// `Error decoding/mapping Kafka record (topic=…, partition=…, offset=…, table=…, column=…, field=…): reason`
+fn mapping_message(
+    record: &RecordId,
+    plan: Option<&TablePlan>,
+    e: &RowError,
+    raw: Option<&BorrowedMessage<'_>>,
+) -> String {
+    let mut details = format!("topic={}, partition={}, offset={}", record.tp.topic, record.tp.partition, record.offset);
+    if let Some(plan) = plan {
+        details.push_str(&format!(", table={}", plan.table));
+    }
+    if let Some(c) = &e.column {
+        details.push_str(&format!(", column={c}"));
+    }
+    if let Some(f) = &e.field {
+        details.push_str(&format!(", field={f}"));
+    }
+    let mut message = format!("Error decoding/mapping Kafka record ({details}): {}", e.reason);
+    if let Some(m) = raw {
+        message.push_str(&format!("; key={} value={}", shown(m.key()), shown(m.payload())));
+    }
+    message
+}
+
+/// Record bytes for a log line (`errors.log.include.messages`), cut to 1 KiB.
+fn shown(bytes: Option<&[u8]>) -> String {
+    match bytes {
+        None => "null".into(),
+        Some(b) => {
+            let text = String::from_utf8_lossy(&b[..b.len().min(1024)]).into_owned();
+            if b.len() > 1024 { format!("{text}…") } else { text }
+        }
+    }
+}
+
+/// How a write unit retries transient failures.
+struct RetryPolicy {
+    abandon: CancellationToken,
+    /// Give up (as a failure) after this long; `None` = retry until success or abandon.
+    give_up_after: Option<Duration>,
+    max_delay: Duration,
 }
 
 /// Writes one request: a single row, or an UNLOGGED batch of rows of one Cassandra partition.
@@ -457,26 +601,27 @@ struct RecordContext<'a> {
 async fn write_unit(
     session: &Session,
     unit: Vec<PendingRow>,
-    abandon: &CancellationToken,
+    retry: &RetryPolicy,
     connector: &str,
-) -> Vec<(RecordId, Outcome)> {
-    let failed = |r: &PendingRow, e: &str| {
-        format!(
+) -> Vec<(RecordId, Option<Arc<OwnedRecord>>, Outcome)> {
+    let failed = |r: &PendingRow, e: &str| Outcome::Failed {
+        stage: Stage::Write,
+        message: format!(
             "Error inserting/updating row for Kafka record (topic={}, partition={}, offset={}, table={}): {e}",
             r.record.tp.topic, r.record.tp.partition, r.record.offset, r.plan.table
-        )
+        ),
     };
     if unit.len() > 1 {
         let batch = sink::batch_of(unit.iter().map(|r| &r.row), unit[0].plan.config.consistency);
         let values: Vec<&Vec<BindValue>> = unit.iter().map(|r| &r.row.values).collect();
         let table = unit[0].plan.table.to_string();
-        match with_retry(|| session.batch(&batch, &values), abandon, connector, &table).await {
-            Ok(()) => return unit.into_iter().map(|r| (r.record, Outcome::Written)).collect(),
+        match with_retry(|| session.batch(&batch, &values), retry, connector, &table).await {
+            Ok(()) => return unit.into_iter().map(|r| (r.record, r.original, Outcome::Done)).collect(),
             Err(WriteFailure::Abandoned(e)) => {
                 warn!(connector, table = %table, "write abandoned at shutdown, left uncommitted: {e}");
-                return unit.into_iter().map(|r| (r.record, Outcome::Abandoned)).collect();
+                return unit.into_iter().map(|r| (r.record, r.original, Outcome::Abandoned)).collect();
             }
-            Err(WriteFailure::Permanent(e)) => {
+            Err(WriteFailure::GaveUp(e) | WriteFailure::Permanent(e)) => {
                 debug!(connector, table = %table, "batch failed ({e}); writing its rows one by one");
             }
         }
@@ -484,16 +629,15 @@ async fn write_unit(
     let mut out = Vec::with_capacity(unit.len());
     for r in unit {
         let table = r.plan.table.to_string();
-        let result = with_retry(|| sink::write(session, &r.row), abandon, connector, &table).await;
-        let outcome = match result {
-            Ok(()) => Outcome::Written,
-            Err(WriteFailure::Permanent(e)) => Outcome::Failed(failed(&r, &e)),
+        let outcome = match with_retry(|| sink::write(session, &r.row), retry, connector, &table).await {
+            Ok(()) => Outcome::Done,
+            Err(WriteFailure::Permanent(e) | WriteFailure::GaveUp(e)) => failed(&r, &e),
             Err(WriteFailure::Abandoned(e)) => {
-                warn!(connector, table = %table, "write abandoned at shutdown, left uncommitted: {}", failed(&r, &e));
+                warn!(connector, table = %table, offset = r.record.offset, "write abandoned at shutdown, left uncommitted: {e}");
                 Outcome::Abandoned
             }
         };
-        out.push((r.record, outcome));
+        out.push((r.record, r.original, outcome));
     }
     out
 }
@@ -501,15 +645,17 @@ async fn write_unit(
 enum WriteFailure {
     /// Retrying cannot help.
     Permanent(String),
+    /// Transient, but `errors.retry.timeout` has passed for a tolerated record.
+    GaveUp(String),
     /// Transient, but the drain timeout gave up on it.
     Abandoned(String),
 }
 
-/// Transient failures are retried with backoff until they succeed or the drain timeout abandons
-/// them; permanent failures return at once.
+/// Transient failures are retried with exponential backoff and jitter; permanent ones return at
+/// once (classified in [`sink::classify`]).
 async fn with_retry<T, F, Fut>(
     mut attempt_write: F,
-    abandon: &CancellationToken,
+    retry: &RetryPolicy,
     connector: &str,
     table: &str,
 ) -> Result<(), WriteFailure>
@@ -517,22 +663,31 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, scylla::errors::ExecutionError>>,
 {
-    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
+    let started = Instant::now();
+    let mut backoff = Backoff::new(Duration::from_millis(100), retry.max_delay);
     let mut attempt = 0u32;
     loop {
         attempt += 1;
         match attempt_write().await {
-            Ok(_) => return Ok(()),
+            Ok(_) => {
+                if attempt > 1 {
+                    info!(connector, table, attempt, "write succeeded after retrying");
+                }
+                return Ok(());
+            }
             Err(e) if sink::classify(&e) == Retry::Transient => {
-                if abandon.is_cancelled() {
-                    return Err(WriteFailure::Abandoned(format!("{e} (abandoned at shutdown)")));
+                if retry.abandon.is_cancelled() {
+                    return Err(WriteFailure::Abandoned(e.to_string()));
+                }
+                if retry.give_up_after.is_some_and(|limit| started.elapsed() >= limit) {
+                    return Err(WriteFailure::GaveUp(format!("{e} (still failing after {attempt} attempts)")));
                 }
                 let delay = backoff.next_delay();
                 if attempt == 1 || attempt.is_multiple_of(10) {
                     warn!(connector, table, attempt, "write failed, retrying in {delay:?}: {e}");
                 }
                 tokio::select! {
-                    _ = abandon.cancelled() => return Err(WriteFailure::Abandoned(format!("{e} (abandoned at shutdown)"))),
+                    _ = retry.abandon.cancelled() => return Err(WriteFailure::Abandoned(e.to_string())),
                     _ = tokio::time::sleep(delay) => {}
                 }
             }

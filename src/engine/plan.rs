@@ -290,12 +290,11 @@ impl TablePlan {
             let v = match &b.source {
                 Source::Unmapped => MaybeUnset::Unset,
                 Source::Now => MaybeUnset::Set(Some(CqlValue::Timeuuid(CqlTimeuuid::from(now_v1())))),
-                Source::WriteTime(None) => match rec.timestamp_ms.and_then(|ms| ms.checked_mul(1000)) {
-                    Some(us) => MaybeUnset::Set(Some(CqlValue::BigInt(us))),
-                    None => MaybeUnset::Unset,
-                },
+                Source::WriteTime(None) => kafka_write_time(rec),
+                // A value without fields (a tombstone) has no `__timestamp` field: its delete
+                // still carries the record's write time, the Kafka timestamp (spec "differ" §3).
                 Source::WriteTime(Some(field)) => match lookup(field, rec, b)? {
-                    None => MaybeUnset::Unset,
+                    None => kafka_write_time(rec),
                     Some(d) => {
                         let n = number(d, field, "Timestamp")?;
                         let us =
@@ -364,6 +363,14 @@ impl TablePlan {
             )));
         }
         Ok(out)
+    }
+}
+
+/// The Kafka record timestamp in µs as the write time; unset (server time) when it has none.
+fn kafka_write_time(rec: &RecordView<'_>) -> BindValue {
+    match rec.timestamp_ms.and_then(|ms| ms.checked_mul(1000)) {
+        Some(us) => MaybeUnset::Set(Some(CqlValue::BigInt(us))),
+        None => MaybeUnset::Unset,
     }
 }
 

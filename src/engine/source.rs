@@ -63,6 +63,19 @@ pub fn consumer_config(cfg: &ConnectorConfig, worker: &WorkerConfig) -> ClientCo
     c
 }
 
+/// Settings for the admin client and producer (dead-letter topic): the bootstrap servers and the
+/// consumer's security settings, so they reach the same cluster the same way.
+pub fn client_config(worker: &WorkerConfig) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &worker.bootstrap_servers);
+    for (k, v) in &worker.consumer {
+        if k.starts_with("security.") || k.starts_with("sasl.") || k.starts_with("ssl.") || k == "client.rack" {
+            c.set(k, v);
+        }
+    }
+    c
+}
+
 pub fn create(
     cfg: &ConnectorConfig,
     worker: &WorkerConfig,

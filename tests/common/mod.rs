@@ -303,3 +303,44 @@ pub fn run_to_exit(args: &[&std::ffi::OsStr], timeout: Duration) -> (Option<i32>
     let stderr = std::fs::read_to_string(&log).unwrap_or_default();
     (status.and_then(|s| s.code()), stderr)
 }
+
+/// Reads `n` records of a topic from the beginning (for checking a dead-letter topic).
+pub fn consume(topic: &str, n: usize, timeout: Duration) -> Vec<rdkafka::message::OwnedMessage> {
+    use rdkafka::Message;
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", kafka_bootstrap())
+        .set("group.id", unique("reader"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let deadline = Instant::now() + timeout;
+    let mut out = Vec::new();
+    while out.len() < n && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            out.push(m.detach());
+        }
+    }
+    out
+}
+
+/// The value of a header of a consumed record, as text.
+pub fn header(m: &rdkafka::message::OwnedMessage, key: &str) -> Option<String> {
+    use rdkafka::Message;
+    use rdkafka::message::Headers;
+    let headers = m.headers()?;
+    headers.iter().find(|h| h.key == key).and_then(|h| h.value).map(|v| String::from_utf8_lossy(v).into_owned())
+}
+
+/// Waits until the group's committed offsets over the topic add up to `total`.
+pub async fn wait_committed(group: &str, topic: &str, partitions: i32, total: i64, timeout: Duration) -> i64 {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let sum = committed(group, topic, partitions).values().sum::<i64>();
+        if sum >= total || Instant::now() > deadline {
+            return sum;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
