@@ -2,6 +2,10 @@
 //! produced into Kafka, the real binary runs, rows and committed offsets are checked.
 
 mod common;
+#[path = "it/errors.rs"]
+mod errors;
+#[path = "it/semantics.rs"]
+mod semantics;
 
 use std::ffi::OsStr;
 use std::time::Duration;

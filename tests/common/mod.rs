@@ -306,7 +306,6 @@ pub fn run_to_exit(args: &[&std::ffi::OsStr], timeout: Duration) -> (Option<i32>
 
 /// Reads `n` records of a topic from the beginning (for checking a dead-letter topic).
 pub fn consume(topic: &str, n: usize, timeout: Duration) -> Vec<rdkafka::message::OwnedMessage> {
-    use rdkafka::Message;
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", kafka_bootstrap())
         .set("group.id", unique("reader"))
