@@ -110,6 +110,7 @@ struct Pipeline {
     /// Units of work of each record still running; a record is finished when it reaches zero.
     remaining: HashMap<RecordId, usize>,
     to_dead_letter: Vec<DeadLetter>,
+    ties: WriteTimeOrder,
     done_tx: mpsc::UnboundedSender<Done>,
     /// Cancelled when in-flight writes must stop retrying (drain timeout passed).
     abandon: CancellationToken,
@@ -175,6 +176,7 @@ pub async fn run(
         max_batch: cfg.max_records_in_batch,
         remaining: HashMap::new(),
         to_dead_letter: Vec::new(),
+        ties: WriteTimeOrder::default(),
         done_tx,
         abandon: CancellationToken::new(),
         fatal: None,
@@ -425,10 +427,11 @@ impl Pipeline {
         let mut order: Vec<(usize, bytes::Bytes)> = Vec::new();
         let mut groups: HashMap<(usize, bytes::Bytes), Vec<PendingRow>> = HashMap::new();
         let mut singles = Vec::new();
-        for r in rows {
+        for mut r in rows {
             match r.row.statement.compute_partition_key(&r.row.values) {
                 Ok(pk) => {
                     let key = (Arc::as_ptr(&r.plan) as usize, pk);
+                    self.ties.order(&key, &mut r.row);
                     let group = groups.entry(key.clone()).or_insert_with(|| {
                         order.push(key);
                         Vec::new()
@@ -548,6 +551,42 @@ impl Pipeline {
         match consumer.commit(&tpl, mode) {
             Ok(()) => debug!(connector = %self.name, ?commits, "offsets committed"),
             Err(e) => warn!(connector = %self.name, error = %e, "offset commit failed; will retry with later offsets"),
+        }
+    }
+}
+
+/// Keeps Kafka order among rows of one Cassandra partition whose write times tie (spec "differ"
+/// §9): Cassandra breaks equal write times by value, not by arrival, so a row whose write time
+/// equals the previous one's for its partition is written one microsecond later than that one.
+/// Older write times are left alone (a deliberately older `__timestamp` must still lose).
+#[derive(Default)]
+struct WriteTimeOrder {
+    /// (table, partition key) → (last original write time, last written write time).
+    last: HashMap<(usize, bytes::Bytes), (i64, i64)>,
+}
+
+impl WriteTimeOrder {
+    /// Bounds memory: ties only matter between records that arrive close together.
+    const MAX_KEYS: usize = 100_000;
+
+    fn order(&mut self, key: &(usize, bytes::Bytes), row: &mut BoundRow) {
+        let Some(original) = row.write_time() else { return };
+        if self.last.len() >= Self::MAX_KEYS && !self.last.contains_key(key) {
+            self.last.clear();
+        }
+        match self.last.get_mut(key) {
+            Some((last_original, last_written)) if original >= *last_original => {
+                let written = if original > *last_written { original } else { *last_written + 1 };
+                if written != original {
+                    row.set_write_time(written);
+                }
+                *last_original = original;
+                *last_written = written;
+            }
+            Some(_) => {}
+            None => {
+                self.last.insert(key.clone(), (original, original));
+            }
         }
     }
 }

@@ -59,12 +59,32 @@ struct Bind {
 struct Statement {
     prepared: PreparedStatement,
     binds: Vec<Bind>,
+    /// Index of the write-time variable among the binds, when the statement has one.
+    write_time: Option<usize>,
 }
 
 /// What a record becomes for one table.
 pub struct BoundRow {
     pub statement: PreparedStatement,
     pub values: Vec<BindValue>,
+    /// Index of the write time (µs) in `values`, when the statement binds one.
+    pub write_time: Option<usize>,
+}
+
+impl BoundRow {
+    /// The bound write time in microseconds, if any.
+    pub fn write_time(&self) -> Option<i64> {
+        match self.values.get(self.write_time?)? {
+            MaybeUnset::Set(Some(CqlValue::BigInt(us))) => Some(*us),
+            _ => None,
+        }
+    }
+
+    pub fn set_write_time(&mut self, us: i64) {
+        if let Some(slot) = self.write_time.and_then(|i| self.values.get_mut(i)) {
+            *slot = MaybeUnset::Set(Some(CqlValue::BigInt(us)));
+        }
+    }
 }
 
 /// A per-record failure for one table; the pipeline adds topic, partition and offset.
@@ -279,9 +299,13 @@ impl TablePlan {
                 .all(|(_, v)| matches!(v, MaybeUnset::Unset | MaybeUnset::Set(None)))
         {
             let values = self.evaluate(delete, rec)?;
-            return Ok(BoundRow { statement: delete.prepared.clone(), values });
+            return Ok(BoundRow { statement: delete.prepared.clone(), values, write_time: delete.write_time });
         }
-        Ok(BoundRow { statement: self.insert.prepared.clone(), values: insert_values })
+        Ok(BoundRow {
+            statement: self.insert.prepared.clone(),
+            values: insert_values,
+            write_time: self.insert.write_time,
+        })
     }
 
     fn evaluate(&self, st: &Statement, rec: &RecordView<'_>) -> Result<Vec<BindValue>, RowError> {
@@ -474,7 +498,8 @@ async fn prepare(
             primary_key: is_pk(name),
         });
     }
-    Ok(Statement { prepared, binds })
+    let write_time = binds.iter().position(|b| matches!(b.source, Source::WriteTime(_)));
+    Ok(Statement { prepared, binds, write_time })
 }
 
 fn field_of(cfg: &TableConfig, column: &Column) -> Option<Field> {

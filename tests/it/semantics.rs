@@ -803,9 +803,6 @@ async fn ignore_errors_all_skips_bad_records_and_commits_past_them() {
 /// Spec "differ" §9 (with §3): within one Kafka partition the last record of a key wins, also
 /// when records share a millisecond timestamp, as records produced together usually do.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "bug outside plan.rs/codec: same-millisecond records of one key get identical write \
-            times (Kafka ms × 1000), so Cassandra's tie-break (tombstone wins, then the greater \
-            value) decides instead of record order; RecordView carries no offset to break the tie"]
 async fn last_record_of_a_key_wins_within_one_millisecond() {
     let c = Case::new("samems", &["CREATE TABLE {ks}.t (k text PRIMARY KEY, v text)"]).await;
     let ks = &c.ks;
