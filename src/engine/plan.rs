@@ -297,6 +297,7 @@ impl TablePlan {
                 .zip(&insert_values)
                 .filter(|(b, _)| !b.primary_key && matches!(b.source, Source::Field(_) | Source::Ttl(_)))
                 .all(|(_, v)| matches!(v, MaybeUnset::Unset | MaybeUnset::Set(None)))
+            && !self.timestamp_field_present(rec)
         {
             let values = self.evaluate(delete, rec)?;
             return Ok(BoundRow { statement: delete.prepared.clone(), values, write_time: delete.write_time });
@@ -308,12 +309,36 @@ impl TablePlan {
         })
     }
 
+    /// A non-null `__timestamp` field counts as a non-key value in the insert-or-delete decision
+    /// (spec §3.4), like `__ttl`.
+    fn timestamp_field_present(&self, rec: &RecordView<'_>) -> bool {
+        let Some(field) = self.config.mapping.entries.iter().find(|e| e.column == Column::Timestamp).map(|e| &e.field)
+        else {
+            return false;
+        };
+        let found = match field {
+            Field::Value(path) => rec.value.field(path),
+            Field::Key(path) => rec.key.field(path),
+            _ => return false,
+        };
+        matches!(found, Lookup::Found(d) if !matches!(d, Datum::Null | Datum::Json(serde_json::Value::Null)))
+    }
+
     fn evaluate(&self, st: &Statement, rec: &RecordView<'_>) -> Result<Vec<BindValue>, RowError> {
         let mut out = Vec::with_capacity(st.binds.len());
         for b in &st.binds {
             let v = match &b.source {
                 Source::Unmapped => MaybeUnset::Unset,
-                Source::Now => MaybeUnset::Set(Some(CqlValue::Timeuuid(CqlTimeuuid::from(now_v1())))),
+                Source::Now => {
+                    let uuid = now_v1();
+                    match &b.typ {
+                        ColumnType::Native(NativeType::Timeuuid) => {
+                            MaybeUnset::Set(Some(CqlValue::Timeuuid(CqlTimeuuid::from(uuid))))
+                        }
+                        ColumnType::Native(NativeType::Uuid) => MaybeUnset::Set(Some(CqlValue::Uuid(uuid))),
+                        _ => MaybeUnset::Set(Some(CqlValue::Text(uuid.to_string()))),
+                    }
+                }
                 Source::WriteTime(None) => kafka_write_time(rec),
                 // A value without fields (a tombstone) has no `__timestamp` field: its delete
                 // still carries the record's write time, the Kafka timestamp (spec "differ" §3).
@@ -472,9 +497,11 @@ async fn prepare(
         .await
         .map_err(|e| vec![format!("{}: Prepare failed for statement: {cql}: {e}", cfg.key_prefix)])?;
     prepared.set_consistency(cfg.consistency);
-    // Every write carries its own timestamp, so replays and retries are harmless.
-    prepared.set_is_idempotent(true);
+    // Generated inserts and deletes carry their own write time, so replays and retries are
+    // harmless; counter increments and user queries (a list append, say) are not.
+    prepared.set_is_idempotent(cfg.query.is_none() && !cql.starts_with("UPDATE"));
     let mut binds = Vec::new();
+    let mut problems = Vec::new();
     for spec in prepared.get_variable_col_specs().iter() {
         let name = spec.name();
         let source = if name == TIMESTAMP_VAR && cfg.query.is_none() {
@@ -491,12 +518,25 @@ async fn prepare(
                 None => Source::Unmapped,
             }
         };
-        binds.push(Bind {
-            column: cql_ident(name),
-            source,
-            typ: spec.typ().clone().into_owned(),
-            primary_key: is_pk(name),
-        });
+        let typ = spec.typ().clone().into_owned();
+        if matches!(source, Source::Now)
+            && !matches!(
+                typ,
+                ColumnType::Native(NativeType::Timeuuid | NativeType::Uuid | NativeType::Text | NativeType::Ascii)
+            )
+        {
+            problems.push(format!(
+                "Invalid value {} for configuration {}.mapping: now() produces a time-based UUID and cannot be written to column {} of type {}; allowed: timeuuid, uuid, text, ascii",
+                cfg.mapping_text,
+                cfg.key_prefix,
+                cql_ident(name),
+                crate::codec::convert::type_name(&typ)
+            ));
+        }
+        binds.push(Bind { column: cql_ident(name), source, typ, primary_key: is_pk(name) });
+    }
+    if !problems.is_empty() {
+        return Err(problems);
     }
     let write_time = binds.iter().position(|b| matches!(b.source, Source::WriteTime(_)));
     Ok(Statement { prepared, binds, write_time })

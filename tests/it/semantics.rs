@@ -395,6 +395,33 @@ async fn now_gives_fresh_version_1_uuids_per_column_and_record() {
     assert_eq!(seen.len(), 6, "every column of every record has its own UUID: {rows:?}");
 }
 
+/// 6b. `now()` into uuid and text columns is converted; into any other type it is a start-up
+/// error naming the column and its type.
+#[tokio::test(flavor = "multi_thread")]
+async fn now_converts_to_uuid_and_text_columns_and_rejects_others() {
+    let c = Case::new(
+        "nowtypes",
+        &[
+            "CREATE TABLE {ks}.n (k text PRIMARY KEY, v text, u uuid, s text)",
+            "CREATE TABLE {ks}.bad (k text PRIMARY KEY, i int)",
+        ],
+    )
+    .await;
+    let ks = &c.ks;
+    let t = c.topic("n", &[Rec::kv("x", r#"{"v":"1"}"#).ts(TS0)]).await;
+    let conn = c.connector(&format!("topics={t}\ntopic.{t}.{ks}.n.mapping=k=key, v=value.v, u=now(), s=now()\n"));
+    c.run(&conn, &[(&t, 1)]).await;
+    let rows: Vec<(uuid::Uuid, String)> = c.select("SELECT u, s FROM {ks}.n").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].0.get_version_num(), 1);
+    assert_eq!(uuid::Uuid::parse_str(&rows[0].1).map(|u| u.get_version_num()), Ok(1), "{rows:?}");
+
+    let bad = c.connector(&format!("topics={t}\ntopic.{t}.{ks}.bad.mapping=k=key, i=now()\n"));
+    let (code, log) = c.run_to_failure(&bad);
+    assert_eq!(code, Some(2), "{log}");
+    assert!(log.contains("now() produces a time-based UUID and cannot be written to column i of type int"), "{log}");
+}
+
 /// 7. Custom `query` (with `deletesEnabled=false`): renamed bind markers, list append, map entry
 /// update, non-frozen UDT field update, explicit `USING TTL :t AND TIMESTAMP :ts` (raw values).
 #[tokio::test(flavor = "multi_thread")]
