@@ -7,6 +7,7 @@
 //!
 //! Pure parts ([`config`], [`mapping`], [`codec`]) do no I/O; [`engine`] owns Kafka and Cassandra.
 
+pub mod api;
 pub mod codec;
 pub mod config;
 pub mod engine;

@@ -3,7 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
+use cassandra_sink::api::{self, ApiState, ConnectorEntry};
+use cassandra_sink::config::connector::Subscription;
 use cassandra_sink::config::{ConfigError, ConnectorConfig, Properties, WorkerConfig};
+use cassandra_sink::engine::metrics::Metrics;
+use cassandra_sink::engine::status::ConnectorStatus;
 use cassandra_sink::engine::{self, RunError, RunOptions};
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
@@ -79,19 +85,31 @@ fn init_logging(format: LogFormat, filter: Option<&str>) {
     }
 }
 
-fn load(worker: &Path, connectors: &[PathBuf]) -> Result<(WorkerConfig, Vec<ConnectorConfig>), Vec<ConfigError>> {
+/// The worker and connector files, parsed and validated (each with its raw settings).
+struct Loaded {
+    worker: WorkerConfig,
+    worker_props: Properties,
+    connectors: Vec<(ConnectorConfig, Properties)>,
+}
+
+fn load(worker: &Path, connectors: &[PathBuf]) -> Result<Loaded, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let worker_cfg = Properties::load(worker)
-        .and_then(|p| WorkerConfig::from_properties(&p))
+        .and_then(|p| WorkerConfig::from_properties(&p).map(|w| (w, p)))
         .map_err(|e| e.in_file(worker.display().to_string()));
     let mut configs = Vec::new();
     for path in connectors {
-        match Properties::load(path).and_then(|p| ConnectorConfig::from_properties(&p)) {
+        match Properties::load(path).and_then(|p| ConnectorConfig::from_properties(&p).map(|c| (c, p))) {
             Ok(c) => configs.push(c),
             Err(e) => errors.push(e.in_file(path.display().to_string())),
         }
     }
-    let mut names: Vec<&str> = configs.iter().map(|c| c.name.as_str()).collect();
+    if let Ok((_, props)) = &worker_cfg
+        && let Err(e) = api::listener_address(props.get("listeners"))
+    {
+        errors.push(ConfigError::new(vec![e]).in_file(worker.display().to_string()));
+    }
+    let mut names: Vec<&str> = configs.iter().map(|(c, _)| c.name.as_str()).collect();
     names.sort_unstable();
     for pair in names.windows(2) {
         if pair[0] == pair[1] {
@@ -102,7 +120,7 @@ fn load(worker: &Path, connectors: &[PathBuf]) -> Result<(WorkerConfig, Vec<Conn
         }
     }
     match worker_cfg {
-        Ok(w) if errors.is_empty() => Ok((w, configs)),
+        Ok((worker, worker_props)) if errors.is_empty() => Ok(Loaded { worker, worker_props, connectors: configs }),
         Ok(_) => Err(errors),
         Err(e) => {
             errors.insert(0, e);
@@ -112,7 +130,7 @@ fn load(worker: &Path, connectors: &[PathBuf]) -> Result<(WorkerConfig, Vec<Conn
 }
 
 async fn standalone(worker: PathBuf, connectors: Vec<PathBuf>) -> ExitCode {
-    let (worker_cfg, configs) = match load(&worker, &connectors) {
+    let Loaded { worker: worker_cfg, worker_props, connectors: configs } = match load(&worker, &connectors) {
         Ok(v) => v,
         Err(errors) => {
             for e in errors {
@@ -130,11 +148,21 @@ async fn standalone(worker: PathBuf, connectors: Vec<PathBuf>) -> ExitCode {
 
     let shutdown = CancellationToken::new();
     tokio::spawn(watch_signals(shutdown.clone()));
+    let metrics = Arc::new(Metrics::default());
+    let mut entries = Vec::new();
     let mut tasks = tokio::task::JoinSet::new();
-    for cfg in configs {
+    for (cfg, props) in configs {
+        let status = Arc::new(ConnectorStatus::default());
+        let topics = match &cfg.subscription {
+            Subscription::Topics(t) => t.clone(),
+            Subscription::Regex(_) => cfg.tables.iter().map(|t| t.topic.clone()).collect(),
+        };
+        entries.push(ConnectorEntry { name: cfg.name.clone(), config: props, topics, status: status.clone() });
+        let options = RunOptions { metrics: metrics.clone(), status, ..RunOptions::default() };
         let (w, token) = (worker_cfg.clone(), shutdown.clone());
-        tasks.spawn(async move { engine::run(cfg, w, token, RunOptions::default()).await });
+        tasks.spawn(async move { engine::run(cfg, w, token, options).await });
     }
+    serve_api(worker_props.get("listeners"), entries, metrics, shutdown.clone()).await;
     let mut code = ExitCode::SUCCESS;
     while let Some(joined) = tasks.join_next().await {
         let result = match joined {
@@ -158,6 +186,33 @@ async fn standalone(worker: PathBuf, connectors: Vec<PathBuf>) -> ExitCode {
         }
     }
     code
+}
+
+/// Starts the REST API on the worker's `listeners` (127.0.0.1:8083 by default). A port that is
+/// taken is logged, not fatal: the connectors run without the API.
+async fn serve_api(
+    listeners: Option<&str>,
+    connectors: Vec<ConnectorEntry>,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+) {
+    let Ok(addr) = api::listener_address(listeners) else { return };
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            warn!("REST API not started: cannot listen on {addr}: {e}");
+            return;
+        }
+    };
+    let bound = listener.local_addr().unwrap_or(addr);
+    let state = Arc::new(ApiState { connectors, metrics, worker_id: bound.to_string() });
+    info!("REST API listening on http://{bound}");
+    tokio::spawn(async move {
+        let served = axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await;
+        if let Err(e) = served {
+            warn!("REST API stopped: {e}");
+        }
+    });
 }
 
 /// First SIGINT/SIGTERM: drain and exit. Second: exit at once.

@@ -1,6 +1,8 @@
 //! End-to-end tests against the real Kafka and Cassandra of `scripts/services up`: records are
 //! produced into Kafka, the real binary runs, rows and committed offsets are checked.
 
+#[path = "it/api.rs"]
+mod api;
 mod common;
 #[path = "it/errors.rs"]
 mod errors;

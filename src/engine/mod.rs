@@ -3,10 +3,12 @@
 //! ties them together ([`pipeline`]).
 
 pub mod dead_letter;
+pub mod metrics;
 pub mod offsets;
 pub mod pipeline;
 pub mod plan;
 pub mod sink;
 pub mod source;
+pub mod status;
 
 pub use pipeline::{RunError, RunOptions, run};

@@ -22,10 +22,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
 use super::dead_letter::{DeadLetters, OwnedRecord};
+use super::metrics::{ConnectorMetrics, Metrics, TableMetrics};
 use super::offsets::{OffsetTracker, TopicPartition};
 use super::plan::{BindValue, BoundRow, RecordView, RowError, TablePlan};
 use super::sink::{self, Backoff, Retry};
 use super::source::{self, AssignmentEvent, SinkConsumer};
+use super::status::{ConnectorStatus, State};
 use crate::codec::record::Data;
 use crate::config::{ConnectorConfig, ConverterKind, ErrorHandling, Stage, WorkerConfig};
 
@@ -40,16 +42,23 @@ pub enum RunError {
     Failed { name: String, reason: String },
 }
 
-/// Knobs of the run loop that are not user settings of the reference connector.
-#[derive(Debug, Clone)]
+/// What the run loop shares with the rest of the process, and knobs that are not user settings
+/// of the reference connector.
+#[derive(Clone)]
 pub struct RunOptions {
     /// How long in-flight writes may take to finish at shutdown.
     pub drain_timeout: Duration,
+    pub metrics: Arc<Metrics>,
+    pub status: Arc<ConnectorStatus>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { drain_timeout: Duration::from_secs(30) }
+        RunOptions {
+            drain_timeout: Duration::from_secs(30),
+            metrics: Arc::new(Metrics::default()),
+            status: Arc::new(ConnectorStatus::default()),
+        }
     }
 }
 
@@ -111,6 +120,11 @@ struct Pipeline {
     remaining: HashMap<RecordId, usize>,
     to_dead_letter: Vec<DeadLetter>,
     ties: WriteTimeOrder,
+    metrics: ConnectorMetrics,
+    /// Per table plan (by address), created once.
+    table_metrics: HashMap<usize, TableMetrics>,
+    status: Arc<ConnectorStatus>,
+    paused: bool,
     done_tx: mpsc::UnboundedSender<Done>,
     /// Cancelled when in-flight writes must stop retrying (drain timeout passed).
     abandon: CancellationToken,
@@ -129,6 +143,23 @@ pub async fn run(
     for w in &cfg.warnings {
         warn!(connector = %name, "{w}");
     }
+    let status = options.status.clone();
+    let result = run_inner(cfg, worker, shutdown, options).await;
+    match &result {
+        Ok(()) => status.set_state(State::Stopped),
+        Err(e) => status.fail(e.to_string()),
+    }
+    result
+}
+
+async fn run_inner(
+    cfg: ConnectorConfig,
+    worker: WorkerConfig,
+    shutdown: CancellationToken,
+    options: RunOptions,
+) -> Result<(), RunError> {
+    let name = cfg.name.clone();
+    let connector_metrics = options.metrics.connector(&name);
     let Some(session) = connect_with_retry(&cfg, &shutdown).await else {
         return Ok(());
     };
@@ -157,7 +188,7 @@ pub async fn run(
     }
 
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-    let consumer = source::create(&cfg, &worker, events_tx)
+    let consumer = source::create(&cfg, &worker, events_tx, connector_metrics.clone())
         .map_err(|reason| RunError::Startup { name: name.clone(), problems: vec![reason] })?;
     info!(connector = %name, group = %cfg.group_id(), tables = cfg.tables.len(), "connector started");
 
@@ -177,11 +208,24 @@ pub async fn run(
         remaining: HashMap::new(),
         to_dead_letter: Vec::new(),
         ties: WriteTimeOrder::default(),
+        table_metrics: HashMap::new(),
+        metrics: connector_metrics,
+        status: options.status.clone(),
+        paused: false,
         done_tx,
         abandon: CancellationToken::new(),
         fatal: None,
         records: 0,
     };
+
+    for plans in p.plans.values() {
+        for plan in plans.iter() {
+            let m = p.metrics.table(&plan.topic, &plan.table.keyspace, &plan.table.table);
+            p.table_metrics.insert(Arc::as_ptr(plan) as usize, m);
+        }
+    }
+    p.status.set_state(State::Running);
+    let mut paused_rx = p.status.subscribe_paused();
 
     let mut commit_tick = tokio::time::interval(worker.commit_interval);
     commit_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -190,8 +234,12 @@ pub async fn run(
             biased;
             _ = shutdown.cancelled() => break,
             Some(done) = done_rx.recv() => p.finish(done),
-            Some(event) = events_rx.recv() => p.on_assignment(event),
+            Some(event) = events_rx.recv() => p.on_assignment(event, &consumer),
             _ = commit_tick.tick() => p.commit(&consumer, CommitMode::Async),
+            Ok(()) = paused_rx.changed() => {
+                let paused = *paused_rx.borrow_and_update();
+                p.set_paused(&consumer, paused);
+            }
             msg = consumer.recv(), if p.in_flight.available_permits() > 0 => {
                 // Take what is already fetched (up to a poll's worth), then group and send it.
                 let mut rows = Vec::new();
@@ -238,7 +286,7 @@ pub async fn run(
         }
         tokio::select! {
             Some(done) = done_rx.recv() => p.finish(done),
-            Some(event) = events_rx.recv() => p.on_assignment(event),
+            Some(event) = events_rx.recv() => p.on_assignment(event, &consumer),
             _ = tokio::time::sleep(remaining.max(Duration::from_millis(10))) => {}
         }
     }
@@ -293,10 +341,17 @@ impl Pipeline {
         };
         self.tracker.register(&record.tp, record.offset);
         self.records += 1;
+        self.status.update(|s| s.records += 1);
         let original = self.dead_letters.as_ref().map(|_| Arc::new(OwnedRecord::from_message(m)));
         let mut units = 0;
 
-        let fail = |p: &mut Self, stage: Stage, plan: Option<&TablePlan>, e: RowError, units: &mut usize| {
+        let fail = |p: &mut Self, stage: Stage, plan: Option<&Arc<TablePlan>>, e: RowError, units: &mut usize| {
+            match plan.and_then(|plan| p.table_metrics.get(&(Arc::as_ptr(plan) as usize))) {
+                Some(m) => m.failed.inc(),
+                None if stage == Stage::Map => p.metrics.unknown_topic.inc(),
+                None => 0,
+            };
+            let plan = plan.map(|p| &**p);
             let message = mapping_message(&record, plan, &e, p.errors.log_include_messages.then_some(m));
             match p.failure(&record, original.as_ref(), stage, message) {
                 Handled::Stop => false,
@@ -469,9 +524,13 @@ impl Pipeline {
                 max_delay: self.errors.retry_delay_max,
             };
             let name = self.name.clone();
+            let metrics = self.table_metrics.get(&(Arc::as_ptr(&unit[0].plan) as usize)).cloned();
+            let in_flight = self.metrics.in_flight.clone();
+            in_flight.inc();
             tokio::spawn(async move {
                 let _permit = permit;
-                let results = write_unit(&session, unit, &retry, &name).await;
+                let results = write_unit(&session, unit, &retry, &name, metrics.as_ref()).await;
+                in_flight.dec();
                 let _ = done_tx.send(Done { results, dead_letter: false });
             });
         }
@@ -483,6 +542,7 @@ impl Pipeline {
         for letter in std::mem::take(&mut self.to_dead_letter) {
             let Ok(permit) = self.in_flight.clone().acquire_owned().await else { return };
             let (dlq, done_tx) = (dlq.clone(), self.done_tx.clone());
+            let dead_lettered = self.metrics.dead_lettered.clone();
             tokio::spawn(async move {
                 let _permit = permit;
                 let class = match letter.stage {
@@ -491,7 +551,10 @@ impl Pipeline {
                     Stage::Write => "cassandra_sink.WriteError",
                 };
                 let outcome = match dlq.send(&letter.original, letter.stage, class, &letter.message).await {
-                    Ok(()) => Outcome::Done,
+                    Ok(()) => {
+                        dead_lettered.inc();
+                        Outcome::Done
+                    }
                     Err(message) => Outcome::Failed { stage: letter.stage, message },
                 };
                 let _ = done_tx.send(Done { results: vec![(letter.record, None, outcome)], dead_letter: true });
@@ -524,16 +587,50 @@ impl Pipeline {
         }
     }
 
-    fn on_assignment(&mut self, event: AssignmentEvent) {
+    fn on_assignment(&mut self, event: AssignmentEvent, consumer: &SinkConsumer) {
+        self.metrics.rebalances.inc();
         match event {
-            AssignmentEvent::Assigned(tps) => info!(connector = %self.name, partitions = ?tps, "partitions assigned"),
+            AssignmentEvent::Assigned(tps) => {
+                info!(connector = %self.name, partitions = ?tps, "partitions assigned");
+                if self.paused {
+                    // A rebalance hands out partitions unpaused.
+                    self.set_paused(consumer, true);
+                }
+                self.status.update(|s| {
+                    s.assigned.extend(tps);
+                    s.assigned.sort();
+                    s.assigned.dedup();
+                });
+            }
             AssignmentEvent::Revoked(tps) => {
                 info!(connector = %self.name, partitions = ?tps, "partitions revoked");
                 for tp in &tps {
                     self.tracker.forget(tp);
                 }
                 self.remaining.retain(|r, _| !tps.contains(&r.tp));
+                self.status.update(|s| s.assigned.retain(|tp| !tps.contains(tp)));
             }
+        }
+    }
+
+    /// Pauses or resumes fetching of every assigned partition (REST `pause` / `resume`); polling
+    /// goes on, so the consumer keeps its group membership.
+    fn set_paused(&mut self, consumer: &SinkConsumer, paused: bool) {
+        self.paused = paused;
+        let assignment = match consumer.assignment() {
+            Ok(a) => a,
+            Err(e) => {
+                warn!(connector = %self.name, error = %e, "cannot read the assignment to pause or resume it");
+                return;
+            }
+        };
+        let result = if paused { consumer.pause(&assignment) } else { consumer.resume(&assignment) };
+        match result {
+            Ok(()) => {
+                info!(connector = %self.name, "{}", if paused { "paused" } else { "resumed" });
+                self.status.set_state(if paused { State::Paused } else { State::Running });
+            }
+            Err(e) => warn!(connector = %self.name, error = %e, "cannot pause or resume"),
         }
     }
 
@@ -549,7 +646,12 @@ impl Pipeline {
             }
         }
         match consumer.commit(&tpl, mode) {
-            Ok(()) => debug!(connector = %self.name, ?commits, "offsets committed"),
+            Ok(()) => {
+                for (tp, pos) in &commits {
+                    self.metrics.committed(&tp.topic, tp.partition, *pos);
+                }
+                debug!(connector = %self.name, ?commits, "offsets committed");
+            }
             Err(e) => warn!(connector = %self.name, error = %e, "offset commit failed; will retry with later offsets"),
         }
     }
@@ -642,7 +744,17 @@ async fn write_unit(
     unit: Vec<PendingRow>,
     retry: &RetryPolicy,
     connector: &str,
+    metrics: Option<&TableMetrics>,
 ) -> Vec<(RecordId, Option<Arc<OwnedRecord>>, Outcome)> {
+    let observe = |rows: &[&PendingRow]| {
+        if let Some(m) = metrics {
+            m.records.inc_by(rows.len() as u64);
+            m.batch_size.observe(rows.len() as f64);
+            for r in rows {
+                m.batch_bytes.observe(sink::approx_size(&r.row.values) as f64);
+            }
+        }
+    };
     let failed = |r: &PendingRow, e: &str| Outcome::Failed {
         stage: Stage::Write,
         message: format!(
@@ -654,8 +766,11 @@ async fn write_unit(
         let batch = sink::batch_of(unit.iter().map(|r| &r.row), unit[0].plan.config.consistency);
         let values: Vec<&Vec<BindValue>> = unit.iter().map(|r| &r.row.values).collect();
         let table = unit[0].plan.table.to_string();
-        match with_retry(|| session.batch(&batch, &values), retry, connector, &table).await {
-            Ok(()) => return unit.into_iter().map(|r| (r.record, r.original, Outcome::Done)).collect(),
+        match with_retry(|| session.batch(&batch, &values), retry, connector, &table, metrics).await {
+            Ok(()) => {
+                observe(&unit.iter().collect::<Vec<_>>());
+                return unit.into_iter().map(|r| (r.record, r.original, Outcome::Done)).collect();
+            }
             Err(WriteFailure::Abandoned(e)) => {
                 warn!(connector, table = %table, "write abandoned at shutdown, left uncommitted: {e}");
                 return unit.into_iter().map(|r| (r.record, r.original, Outcome::Abandoned)).collect();
@@ -668,9 +783,17 @@ async fn write_unit(
     let mut out = Vec::with_capacity(unit.len());
     for r in unit {
         let table = r.plan.table.to_string();
-        let outcome = match with_retry(|| sink::write(session, &r.row), retry, connector, &table).await {
-            Ok(()) => Outcome::Done,
-            Err(WriteFailure::Permanent(e) | WriteFailure::GaveUp(e)) => failed(&r, &e),
+        let outcome = match with_retry(|| sink::write(session, &r.row), retry, connector, &table, metrics).await {
+            Ok(()) => {
+                observe(&[&r]);
+                Outcome::Done
+            }
+            Err(WriteFailure::Permanent(e) | WriteFailure::GaveUp(e)) => {
+                if let Some(m) = metrics {
+                    m.failed.inc();
+                }
+                failed(&r, &e)
+            }
             Err(WriteFailure::Abandoned(e)) => {
                 warn!(connector, table = %table, offset = r.record.offset, "write abandoned at shutdown, left uncommitted: {e}");
                 Outcome::Abandoned
@@ -697,6 +820,7 @@ async fn with_retry<T, F, Fut>(
     retry: &RetryPolicy,
     connector: &str,
     table: &str,
+    metrics: Option<&TableMetrics>,
 ) -> Result<(), WriteFailure>
 where
     F: FnMut() -> Fut,
@@ -707,7 +831,15 @@ where
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        match attempt_write().await {
+        let sent = Instant::now();
+        let result = attempt_write().await;
+        if let Some(m) = metrics {
+            m.write_latency.observe(sent.elapsed().as_secs_f64());
+            if attempt > 1 {
+                m.retries.inc();
+            }
+        }
+        match result {
             Ok(_) => {
                 if attempt > 1 {
                     info!(connector, table, attempt, "write succeeded after retrying");

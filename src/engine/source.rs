@@ -6,6 +6,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance, StreamConsumer};
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::metrics::ConnectorMetrics;
 use super::offsets::TopicPartition;
 use crate::config::connector::Subscription;
 use crate::config::{ConnectorConfig, WorkerConfig};
@@ -21,9 +22,21 @@ pub enum AssignmentEvent {
 /// so it only sends; it never blocks or panics.
 pub struct SinkContext {
     events: UnboundedSender<AssignmentEvent>,
+    metrics: ConnectorMetrics,
 }
 
-impl ClientContext for SinkContext {}
+impl ClientContext for SinkContext {
+    /// librdkafka's statistics carry each partition's consumer lag.
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        for (topic, t) in &statistics.topics {
+            for (partition, p) in &t.partitions {
+                if *partition >= 0 && p.consumer_lag >= 0 {
+                    self.metrics.lag(topic, *partition, p.consumer_lag);
+                }
+            }
+        }
+    }
+}
 
 impl ConsumerContext for SinkContext {
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -80,10 +93,15 @@ pub fn create(
     cfg: &ConnectorConfig,
     worker: &WorkerConfig,
     events: UnboundedSender<AssignmentEvent>,
+    metrics: ConnectorMetrics,
 ) -> Result<SinkConsumer, String> {
     use rdkafka::consumer::Consumer;
-    let consumer: SinkConsumer = consumer_config(cfg, worker)
-        .create_with_context(SinkContext { events })
+    let mut config = consumer_config(cfg, worker);
+    if config.get("statistics.interval.ms").is_none() {
+        config.set("statistics.interval.ms", "5000");
+    }
+    let consumer: SinkConsumer = config
+        .create_with_context(SinkContext { events, metrics })
         .map_err(|e| format!("cannot create the Kafka consumer: {e}"))?;
     match &cfg.subscription {
         Subscription::Topics(topics) => {

@@ -181,6 +181,7 @@ pub fn worker_file(dir: &std::path::Path, extra: &str) -> PathBuf {
              key.converter=org.apache.kafka.connect.storage.StringConverter\n\
              value.converter=org.apache.kafka.connect.storage.StringConverter\n\
              offset.flush.interval.ms=500\n\
+             listeners=http://127.0.0.1:0\n\
              {extra}",
             kafka_bootstrap()
         ),
@@ -342,4 +343,30 @@ pub async fn wait_committed(group: &str, topic: &str, partitions: i32, total: i6
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// The REST address a sink logged (`REST API listening on http://…`), waiting for it.
+pub fn rest_address(sink: &Sink, timeout: Duration) -> Option<String> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Some(rest) = sink.log().split("REST API listening on http://").nth(1) {
+            return rest.split_whitespace().next().map(str::to_string);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+/// A minimal HTTP/1.1 exchange (the tests need no HTTP client library): status and body.
+pub fn http(method: &str, addr: &str, path: &str) -> (u16, String) {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the REST API");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .expect("send request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read response");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, body.to_string())
 }

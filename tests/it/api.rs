@@ -1,0 +1,89 @@
+//! The REST API and metrics of a running sink, over HTTP.
+
+use std::time::Duration;
+
+use crate::common::*;
+
+const TS: i64 = 1_700_000_000_000;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rest_status_config_pause_resume_and_metrics() {
+    let id = unique("api");
+    let (topic, ks) = (id.clone(), id.clone());
+    let s = cassandra().await;
+    create_keyspace(&s, &ks).await;
+    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
+    create_topic(&topic, 2).await;
+    let batch = |from: i64, to: i64| -> Vec<Rec> {
+        (from..to).map(|i| Rec::kv(format!("k{i}"), format!(r#"{{"n":{i}}}"#)).at((i % 2) as i32).ts(TS)).collect()
+    };
+    produce(&topic, &batch(0, 50)).await;
+    let dir = temp_dir(&id);
+    let worker = worker_file(&dir, "");
+    let conn = connector_file(
+        &dir,
+        "sink.properties",
+        &format!(
+            "name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n\
+             auth.username=cassandra\nauth.password=s3cret\n"
+        ),
+    );
+    let sink = Sink::start(&worker, &[&conn]);
+    let addr =
+        rest_address(&sink, Duration::from_secs(30)).unwrap_or_else(|| panic!("no REST address:\n{}", sink.log()));
+    let table = format!("{ks}.t");
+    assert_eq!(wait_for_count(&s, &table, 50, Duration::from_secs(60)).await, 50, "{}", sink.log());
+
+    assert_eq!(http("GET", &addr, "/health").0, 200);
+    let (code, body) = http("GET", &addr, "/connectors");
+    assert_eq!((code, body.as_str()), (200, format!(r#"["{id}"]"#).as_str()));
+    let (code, body) = http("GET", &addr, &format!("/connectors/{id}/status"));
+    let status: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(code, 200);
+    assert_eq!(status["connector"]["state"], "RUNNING", "{body}");
+    assert_eq!(status["tasks"][0]["state"], "RUNNING", "{body}");
+    assert_eq!(status["assigned_partitions"].as_array().map(Vec::len), Some(2), "{body}");
+    assert_eq!(http("GET", &addr, "/ready").0, 200);
+    let (_, body) = http("GET", &addr, &format!("/connectors/{id}/config"));
+    let config: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(config["auth.password"], "[hidden]", "{body}");
+    assert_eq!(config["topics"], topic.as_str());
+    assert!(!body.contains("s3cret"));
+    let (_, body) = http("GET", &addr, &format!("/connectors/{id}/topics"));
+    assert_eq!(body, format!(r#"{{"{id}":{{"topics":["{topic}"]}}}}"#));
+    assert_eq!(http("GET", &addr, "/connectors/nope/status").0, 404);
+
+    let (_, text) = http("GET", &addr, "/metrics");
+    let labels = format!(r#"connector="{id}",topic="{topic}",keyspace="{ks}",table="t""#);
+    assert!(text.contains(&format!("cassandra_sink_records_total{{{labels}}} 50")), "{text}");
+    assert!(text.contains(&format!("cassandra_sink_failed_records_total{{{labels}}} 0")), "{text}");
+    assert!(text.contains(&format!("cassandra_sink_batch_size_count{{{labels}}}")), "{text}");
+    assert!(text.contains("cassandra_sink_write_latency_seconds_bucket{"), "{text}");
+
+    // Paused: nothing more is written; resumed: the backlog lands.
+    assert_eq!(http("PUT", &addr, &format!("/connectors/{id}/pause")).0, 202);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !http("GET", &addr, &format!("/connectors/{id}/status")).1.contains("PAUSED") {
+        assert!(std::time::Instant::now() < deadline, "the connector never reported PAUSED");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    produce(&topic, &batch(50, 80)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(count(&s, &table).await, 50, "nothing is written while paused");
+    assert_eq!(http("PUT", &addr, &format!("/connectors/{id}/resume")).0, 202);
+    assert_eq!(wait_for_count(&s, &table, 80, Duration::from_secs(60)).await, 80, "{}", sink.log());
+    let committed = wait_committed(&format!("connect-{id}"), &topic, 2, 80, Duration::from_secs(30)).await;
+    assert_eq!(committed, 80);
+    let (_, text) = http("GET", &addr, "/metrics");
+    assert!(text.contains(&format!("cassandra_sink_records_total{{{labels}}} 80")), "{text}");
+    assert!(
+        text.contains(&format!(
+            r#"cassandra_sink_committed_offset{{connector="{id}",topic="{topic}",partition="0"}} 40"#
+        )),
+        "{text}"
+    );
+
+    let (status, log) = sink.stop();
+    assert!(status.success(), "{log}");
+    assert!(!log.contains("s3cret"), "the password never appears in the log");
+}
