@@ -40,6 +40,13 @@ enum LogFormat {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check connector files: every setting, then each table against the live schema. Prints
+    /// every problem (or the statements each table will run); exit code 0 when valid, 2 if not.
+    Validate {
+        /// Connector files (.properties or Connect JSON).
+        #[arg(required = true)]
+        connectors: Vec<PathBuf>,
+    },
     /// Run connectors the way Kafka Connect's connect-standalone does.
     Standalone {
         /// The worker file: bootstrap.servers, converters, consumer.* overrides.
@@ -47,6 +54,10 @@ enum Command {
         /// One or more connector files (.properties or Connect JSON).
         #[arg(required = true)]
         connectors: Vec<PathBuf>,
+        /// Drain: write everything up to the end offsets seen at start, commit, and exit (for
+        /// backfills and batch loads).
+        #[arg(long)]
+        until_end: bool,
     },
 }
 
@@ -64,7 +75,10 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Standalone { worker, connectors } => runtime.block_on(standalone(worker, connectors)),
+        Command::Standalone { worker, connectors, until_end } => {
+            runtime.block_on(standalone(worker, connectors, until_end))
+        }
+        Command::Validate { connectors } => runtime.block_on(validate(connectors)),
     }
 }
 
@@ -129,7 +143,7 @@ fn load(worker: &Path, connectors: &[PathBuf]) -> Result<Loaded, Vec<ConfigError
     }
 }
 
-async fn standalone(worker: PathBuf, connectors: Vec<PathBuf>) -> ExitCode {
+async fn standalone(worker: PathBuf, connectors: Vec<PathBuf>, until_end: bool) -> ExitCode {
     let Loaded { worker: worker_cfg, worker_props, connectors: configs } = match load(&worker, &connectors) {
         Ok(v) => v,
         Err(errors) => {
@@ -158,7 +172,7 @@ async fn standalone(worker: PathBuf, connectors: Vec<PathBuf>) -> ExitCode {
             Subscription::Regex(_) => cfg.tables.iter().map(|t| t.topic.clone()).collect(),
         };
         entries.push(ConnectorEntry { name: cfg.name.clone(), config: props, topics, status: status.clone() });
-        let options = RunOptions { metrics: metrics.clone(), status, ..RunOptions::default() };
+        let options = RunOptions { metrics: metrics.clone(), status, until_end, ..RunOptions::default() };
         let (w, token) = (worker_cfg.clone(), shutdown.clone());
         tasks.spawn(async move { engine::run(cfg, w, token, options).await });
     }
@@ -186,6 +200,43 @@ async fn standalone(worker: PathBuf, connectors: Vec<PathBuf>) -> ExitCode {
         }
     }
     code
+}
+
+async fn validate(connectors: Vec<PathBuf>) -> ExitCode {
+    let mut valid = true;
+    for path in &connectors {
+        let shown = path.display();
+        let cfg = match Properties::load(path).and_then(|p| ConnectorConfig::from_properties(&p)) {
+            Ok(c) => c,
+            Err(e) => {
+                println!("{shown}: INVALID");
+                for p in e.problems {
+                    println!("  - {p}");
+                }
+                valid = false;
+                continue;
+            }
+        };
+        for w in &cfg.warnings {
+            println!("{shown}: warning: {w}");
+        }
+        match engine::validate(&cfg).await {
+            Ok(statements) => {
+                println!("{shown}: valid (connector {}, consumer group {})", cfg.name, cfg.group_id());
+                for s in statements {
+                    println!("  {s}");
+                }
+            }
+            Err(problems) => {
+                println!("{shown}: INVALID");
+                for p in problems {
+                    println!("  - {p}");
+                }
+                valid = false;
+            }
+        }
+    }
+    if valid { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CONFIG) }
 }
 
 /// Starts the REST API on the worker's `listeners` (127.0.0.1:8083 by default). A port that is

@@ -409,6 +409,10 @@ impl ConnectorConfig {
             .filter(|s| !s.is_empty())
             .map(String::from)
             .or(driver.local_dc.clone());
+        if contact_points.is_empty() {
+            // The driver's contact points carry their own ports (`host:port`).
+            contact_points = driver.contact_points.clone();
+        }
         if !contact_points.is_empty() && local_dc.is_none() {
             r.problems.push(invalid(
                 "contactPoints",
@@ -420,10 +424,7 @@ impl ConnectorConfig {
         if !bad.is_empty() {
             r.problems.push(format!("Incorrect contactPoints: {}", bad.join(",")));
         }
-        if contact_points.is_empty() {
-            // The driver's contact points carry their own ports (`host:port`).
-            contact_points = driver.contact_points.clone();
-        }
+
         let max_concurrent_requests = r.int("maxConcurrentRequests", 500, 1) as usize;
         let max_records_in_batch = r.int("maxNumberOfRecordsInBatch", 32, 1) as usize;
         let query_execution_timeout = match (props.get("queryExecutionTimeout"), driver.request_timeout) {

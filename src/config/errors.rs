@@ -65,7 +65,7 @@ impl Default for ErrorHandling {
             tolerance_all: false,
             dead_letter: None,
             log_include_messages: false,
-            retry_timeout: Some(Duration::ZERO),
+            retry_timeout: Some(Duration::from_secs(30)),
             retry_delay_max: Duration::from_secs(5),
         }
     }
@@ -121,7 +121,9 @@ impl ErrorHandling {
         }
         boolean("errors.log.enable", false, problems);
         h.log_include_messages = boolean("errors.log.include.messages", false, problems);
-        let timeout = int("errors.retry.timeout", 0, -1, problems);
+        // Unset: tolerated records still get 30 s of retries for transient failures, so a short
+        // Cassandra hiccup does not skip them (Kafka Connect's default of 0 would).
+        let timeout = int("errors.retry.timeout", 30_000, -1, problems);
         h.retry_timeout = (timeout >= 0).then(|| Duration::from_millis(timeout as u64));
         h.retry_delay_max = Duration::from_millis(int("errors.retry.delay.max.ms", 5_000, 1, problems) as u64);
         h

@@ -11,4 +11,4 @@ pub mod sink;
 pub mod source;
 pub mod status;
 
-pub use pipeline::{RunError, RunOptions, run};
+pub use pipeline::{RunError, RunOptions, run, validate};

@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub drain_timeout: Duration,
     pub metrics: Arc<Metrics>,
     pub status: Arc<ConnectorStatus>,
+    /// Drain mode: stop once every partition is written up to its end offset at start.
+    pub until_end: bool,
 }
 
 impl Default for RunOptions {
@@ -58,6 +60,7 @@ impl Default for RunOptions {
             drain_timeout: Duration::from_secs(30),
             metrics: Arc::new(Metrics::default()),
             status: Arc::new(ConnectorStatus::default()),
+            until_end: false,
         }
     }
 }
@@ -165,14 +168,7 @@ async fn run_inner(
     };
     let session = Arc::new(session);
 
-    let mut plans: HashMap<String, Vec<Arc<TablePlan>>> = HashMap::new();
-    let mut problems = Vec::new();
-    for table in &cfg.tables {
-        match TablePlan::build(&session, Arc::new(table.clone()), cfg.codec(&table.topic)).await {
-            Ok(plan) => plans.entry(table.topic.clone()).or_default().push(Arc::new(plan)),
-            Err(p) => problems.extend(p),
-        }
-    }
+    let (plans, mut problems) = build_plans(&session, &cfg).await;
     let dead_letters = match &cfg.errors.dead_letter {
         None => None,
         Some(dlq) => match DeadLetters::open(&source::client_config(&worker), dlq.clone(), &name).await {
@@ -226,6 +222,12 @@ async fn run_inner(
     }
     p.status.set_state(State::Running);
     let mut paused_rx = p.status.subscribe_paused();
+    let mut drain = if options.until_end {
+        let topics: Vec<String> = cfg.tables.iter().map(|t| t.topic.clone()).collect();
+        Some(tokio::task::block_in_place(|| DrainTarget::read(&consumer, &topics, &name)))
+    } else {
+        None
+    };
 
     let mut commit_tick = tokio::time::interval(worker.commit_interval);
     commit_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -266,6 +268,12 @@ async fn run_inner(
         if p.fatal.is_some() {
             break;
         }
+        if let Some(target) = &mut drain
+            && target.reached(&p.tracker, &name)
+        {
+            info!(connector = %name, "every partition is written up to its end offset at start; stopping");
+            break;
+        }
     }
 
     // Drain: no more fetching; in-flight work finishes (or is abandoned after the timeout).
@@ -299,6 +307,36 @@ async fn run_inner(
         Some(reason) => Err(RunError::Failed { name, reason }),
         None => Ok(()),
     }
+}
+
+/// Every table's plan, validated against the live schema; the problems of all tables at once.
+async fn build_plans(session: &Session, cfg: &ConnectorConfig) -> (HashMap<String, Vec<Arc<TablePlan>>>, Vec<String>) {
+    let mut plans: HashMap<String, Vec<Arc<TablePlan>>> = HashMap::new();
+    let mut problems = Vec::new();
+    for table in &cfg.tables {
+        match TablePlan::build(session, Arc::new(table.clone()), cfg.codec(&table.topic)).await {
+            Ok(plan) => plans.entry(table.topic.clone()).or_default().push(Arc::new(plan)),
+            Err(p) => problems.extend(p),
+        }
+    }
+    (plans, problems)
+}
+
+/// `validate`: connects once (no retry) and checks every table against the live schema, the
+/// way start-up does, without consuming anything. The statements it would run, or every problem.
+pub async fn validate(cfg: &ConnectorConfig) -> Result<Vec<String>, Vec<String>> {
+    let keyspaces: Vec<String> = cfg.tables.iter().map(|t| t.table.keyspace.clone()).collect();
+    let session = sink::connect(cfg, keyspaces).await.map_err(|e| vec![e])?;
+    let (plans, problems) = build_plans(&session, cfg).await;
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut statements: Vec<String> = plans
+        .values()
+        .flat_map(|ps| ps.iter().map(|p| format!("topic {} → {}: {}", p.topic, p.table, p.describe())))
+        .collect();
+    statements.sort();
+    Ok(statements)
 }
 
 /// Cassandra unreachable at start-up is retried with backoff (and a log line each time), not
@@ -654,6 +692,76 @@ impl Pipeline {
             }
             Err(e) => warn!(connector = %self.name, error = %e, "offset commit failed; will retry with later offsets"),
         }
+    }
+}
+
+/// `--until-end`: the end offset of every partition at start, and progress toward it.
+struct DrainTarget {
+    /// Partitions with records to write, and the offset to reach.
+    ends: HashMap<TopicPartition, i64>,
+    total: i64,
+    started: Instant,
+    last_report: Instant,
+}
+
+impl DrainTarget {
+    fn read(consumer: &SinkConsumer, topics: &[String], connector: &str) -> DrainTarget {
+        let timeout = Duration::from_secs(10);
+        let committed: HashMap<(String, i32), i64> = consumer
+            .committed(timeout)
+            .map(|tpl| {
+                tpl.elements()
+                    .iter()
+                    .filter_map(|e| match e.offset() {
+                        Offset::Offset(o) => Some(((e.topic().to_string(), e.partition()), o)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut ends = HashMap::new();
+        let mut total = 0;
+        let mut unique: Vec<&String> = topics.iter().collect();
+        unique.sort();
+        unique.dedup();
+        for topic in unique {
+            let metadata = match consumer.fetch_metadata(Some(topic), timeout) {
+                Ok(m) => m,
+                Err(e) => {
+                    warn!(connector, topic = %topic, error = %e, "cannot read the topic's partitions");
+                    continue;
+                }
+            };
+            for t in metadata.topics() {
+                for part in t.partitions() {
+                    let Ok((low, high)) = consumer.fetch_watermarks(topic, part.id(), timeout) else { continue };
+                    let from = committed.get(&(topic.clone(), part.id())).copied().unwrap_or(low).max(low);
+                    if high > from {
+                        total += high - from;
+                        ends.insert(TopicPartition { topic: topic.clone(), partition: part.id() }, high);
+                    }
+                }
+            }
+        }
+        info!(connector, records = total, partitions = ends.len(), "draining up to the end offsets seen at start");
+        DrainTarget { ends, total, started: Instant::now(), last_report: Instant::now() }
+    }
+
+    /// Whether every partition is written up to its target; logs progress every 5 s.
+    fn reached(&mut self, tracker: &OffsetTracker, connector: &str) -> bool {
+        let mut left = 0;
+        for (tp, end) in &self.ends {
+            let pos = tracker.position(tp).unwrap_or(0);
+            left += (end - pos).max(0);
+        }
+        if left > 0 && self.last_report.elapsed() >= Duration::from_secs(5) {
+            self.last_report = Instant::now();
+            let done = self.total - left;
+            let rate = done as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+            let eta = if rate > 0.0 { format!("{:.0} s", left as f64 / rate) } else { "unknown".into() };
+            info!(connector, written = done, total = self.total, rate = format!("{rate:.0}/s"), eta, "draining");
+        }
+        left == 0
     }
 }
 

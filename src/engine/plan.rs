@@ -284,6 +284,14 @@ impl TablePlan {
         })
     }
 
+    /// The statements of this table, for `validate`.
+    pub fn describe(&self) -> String {
+        match &self.delete {
+            Some(d) => format!("{} | {}", self.insert.prepared.get_statement(), d.prepared.get_statement()),
+            None => self.insert.prepared.get_statement().to_string(),
+        }
+    }
+
     /// The record as a row of this table: an insert (or counter update), or a delete when deletes
     /// are enabled and every mapped non-key column is null.
     pub fn bind(&self, rec: &RecordView<'_>) -> Result<BoundRow, RowError> {

@@ -127,14 +127,16 @@ pub async fn write(session: &Session, row: &BoundRow) -> Result<(), ExecutionErr
 pub const BATCH_BYTES: usize = 40 * 1024;
 
 /// An UNLOGGED batch of rows of one Cassandra partition; it takes the consistency of its table
-/// and is idempotent because every row carries its own write time.
+/// and is idempotent when all its statements are.
 pub fn batch_of<'a>(rows: impl Iterator<Item = &'a BoundRow>, consistency: Consistency) -> Batch {
     let mut batch = Batch::new(BatchType::Unlogged);
+    let mut idempotent = true;
     for r in rows {
+        idempotent &= r.statement.get_is_idempotent();
         batch.append_statement(r.statement.clone());
     }
     batch.set_consistency(consistency);
-    batch.set_is_idempotent(true);
+    batch.set_is_idempotent(idempotent);
     batch
 }
 

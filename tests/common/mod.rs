@@ -182,6 +182,8 @@ pub fn worker_file(dir: &std::path::Path, extra: &str) -> PathBuf {
              value.converter=org.apache.kafka.connect.storage.StringConverter\n\
              offset.flush.interval.ms=500\n\
              listeners=http://127.0.0.1:0\n\
+             consumer.session.timeout.ms=10000\n\
+             consumer.heartbeat.interval.ms=2000\n\
              {extra}",
             kafka_bootstrap()
         ),

@@ -87,3 +87,66 @@ async fn rest_status_config_pause_resume_and_metrics() {
     assert!(status.success(), "{log}");
     assert!(!log.contains("s3cret"), "the password never appears in the log");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn validate_prints_the_statements_or_every_problem() {
+    let id = unique("validate");
+    let ks = id.clone();
+    let s = cassandra().await;
+    create_keyspace(&s, &ks).await;
+    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
+    let dir = temp_dir(&id);
+    let good = connector_file(
+        &dir,
+        "good.properties",
+        &format!("name={id}\ntopics=a\ntopic.a.{ks}.t.mapping=k=key, n=value.n\n"),
+    );
+    let bad = connector_file(
+        &dir,
+        "bad.properties",
+        &format!("name={id}\ntopics=a\ntopic.a.{ks}.t.mapping=n=value.n, x=value.x\n"),
+    );
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cassandra-sink")).args(args).output().expect("run");
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, out) = run(&["validate".as_ref(), good.as_os_str()]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(&format!("valid (connector {id}, consumer group connect-{id})")), "{out}");
+    assert!(
+        out.contains(&format!("INSERT INTO {ks}.t(k,n) VALUES (:k,:n) USING TIMESTAMP :message_internal_timestamp")),
+        "{out}"
+    );
+    let (code, out) = run(&["validate".as_ref(), bad.as_os_str()]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("The following columns do not exist in table t: x"), "{out}");
+    assert!(out.contains("The following columns are part of the primary key but are not mapped: k"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn until_end_writes_the_backlog_commits_and_exits() {
+    let id = unique("drain");
+    let (topic, ks) = (id.clone(), id.clone());
+    let s = cassandra().await;
+    create_keyspace(&s, &ks).await;
+    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
+    create_topic(&topic, 3).await;
+    let records: Vec<Rec> =
+        (0..600).map(|i| Rec::kv(format!("k{i}"), format!(r#"{{"n":{i}}}"#)).at(i % 3).ts(TS)).collect();
+    produce(&topic, &records).await;
+    let dir = temp_dir(&id);
+    let worker = worker_file(&dir, "");
+    let conn = connector_file(
+        &dir,
+        "sink.properties",
+        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n"),
+    );
+    let (code, log) = run_to_exit(
+        &["standalone".as_ref(), "--until-end".as_ref(), worker.as_os_str(), conn.as_os_str()],
+        Duration::from_secs(90),
+    );
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(count(&s, &format!("{ks}.t")).await, 600);
+    assert_eq!(committed(&format!("connect-{id}"), &topic, 3).values().sum::<i64>(), 600);
+    assert!(log.contains("draining up to the end offsets seen at start"), "{log}");
+}
