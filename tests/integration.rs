@@ -6,6 +6,8 @@ mod api;
 mod common;
 #[path = "it/errors.rs"]
 mod errors;
+#[path = "it/formats.rs"]
+mod formats;
 #[path = "it/semantics.rs"]
 mod semantics;
 

@@ -19,6 +19,16 @@
 //! rather than by the server. Two extensions: numeric primitives go into `date`/`time` when
 //! `codec.date`/`codec.time` is `UNITS_SINCE_EPOCH` (the connector has no converter), and a
 //! floating-point primitive holding an exact `float` value (a widened FLOAT32) goes into `float`.
+//!
+//! Schema-typed inputs ([`Typed`]: Connect Structs, Avro) convert as the reference converts the
+//! Java objects behind them (§3.10 C–G): primitives as primitives, `List` → list/set/tuple/UDT/
+//! vector, `Map` → map/UDT, Struct → UDT only (field sets must match). The logical types, which
+//! the reference does not recognise, convert to the matching CQL types (spec "Where we
+//! deliberately differ" §8): a decimal like a JSON number (exact, scale kept); a date into
+//! date, timestamp (its midnight in `codec.timeZone`) or text (ISO-8601); a time into time or
+//! text; a timestamp into timestamp (to the millisecond, sub-millisecond digits dropped), date
+//! and time (in `codec.timeZone`), timeuuid/uuid (a version-1 UUID of that instant), the integer
+//! types (a whole number of `codec.unit` since the epoch) or text (ISO-8601, UTC).
 
 mod duration;
 mod lenient_json;
@@ -38,6 +48,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::temporal::{TemporalFormat, parse_time_zone};
+use super::typed::{self, Typed};
 use super::{Datum, TimeUnit};
 use number::{Dec, Num, NumError, Symbols};
 
@@ -168,6 +179,9 @@ fn convert_at(
     if depth > MAX_DEPTH {
         return err(format!("Value nested deeper than {MAX_DEPTH} levels"));
     }
+    if let Datum::Typed(t @ (Typed::Array(_) | Typed::Map(_) | Typed::Struct(_))) = datum {
+        return typed_composite(t, target, settings, depth);
+    }
     match target {
         ColumnType::Native(native) => convert_native(Scalar::of(datum), native, settings),
         ColumnType::Collection { typ, .. } => match typ {
@@ -248,6 +262,7 @@ impl Node<'_> {
             Datum::Json(v) => return Ok(Some(Node::Borrowed(v))),
             Datum::Text("") => return Ok(None),
             Datum::Text(t) => t,
+            Datum::Typed(t) => return err(format!("Cannot convert {} to {}", t.kind(), type_name(target))),
             other => return mismatch(&Scalar::of(other), target),
         };
         let trimmed = text.trim();
@@ -527,6 +542,158 @@ fn udt(
     }))
 }
 
+/// A schema-typed array, map or Struct into a collection, tuple, vector or UDT (spec §3.10 E, F).
+fn typed_composite(
+    t: &Typed,
+    target: &ColumnType<'_>,
+    settings: &CodecSettings,
+    depth: usize,
+) -> Result<Option<CqlValue>, ConvertError> {
+    let cannot = || err(format!("Cannot convert {} to {}", t.kind(), type_name(target)));
+    match (t, target) {
+        (Typed::Array(items), ColumnType::Collection { typ, .. }) => match typ {
+            CollectionType::List(elem) => {
+                typed_sequence(items, elem, settings, depth, "list").map(|v| Some(CqlValue::List(v)))
+            }
+            CollectionType::Set(elem) => {
+                typed_sequence(items, elem, settings, depth, "set").map(|v| Some(CqlValue::Set(dedup(v))))
+            }
+            _ => cannot(),
+        },
+        (Typed::Array(items), ColumnType::Vector { typ, dimensions }) => {
+            let values = typed_sequence(items, typ, settings, depth, "vector")?;
+            if values.len() != usize::from(*dimensions) {
+                return err(format!("Expecting {dimensions} elements for {}, got {}", type_name(target), values.len()));
+            }
+            Ok(Some(CqlValue::Vector(values)))
+        }
+        (Typed::Array(items), ColumnType::Tuple(types)) => {
+            if items.is_empty() {
+                return Ok(None);
+            }
+            if items.len() != types.len() {
+                return err(format!("Expecting {} elements, got {}", types.len(), items.len()));
+            }
+            let values = items
+                .iter()
+                .zip(types)
+                .map(|(item, t)| convert_at(Datum::typed(item), t, settings, depth + 1))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Some(CqlValue::Tuple(values)))
+        }
+        (Typed::Array(items), ColumnType::UserDefinedType { definition, .. }) => {
+            if items.is_empty() {
+                return Ok(None);
+            }
+            let fields = &definition.field_types;
+            if items.len() != fields.len() {
+                return err(format!("Expecting {} fields, got {}", fields.len(), items.len()));
+            }
+            let values = items
+                .iter()
+                .zip(fields.iter())
+                .map(|(item, (_, t))| convert_at(Datum::typed(item), t, settings, depth + 1))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Some(udt_value(definition, values)))
+        }
+        (Typed::Map(entries), ColumnType::Collection { typ: CollectionType::Map(key_type, value_type), .. }) => {
+            let mut out: Vec<(CqlValue, CqlValue)> = Vec::with_capacity(entries.len());
+            let mut positions: HashMap<Vec<u8>, usize> = HashMap::with_capacity(entries.len());
+            for (k, v) in entries {
+                let Some(key) = convert_at(Datum::typed(k), key_type, settings, depth + 1)? else {
+                    return err("Null map keys are not allowed");
+                };
+                let Some(value) = convert_at(Datum::typed(v), value_type, settings, depth + 1)? else {
+                    return err("Null map values are not allowed");
+                };
+                let mut identity = Vec::new();
+                identity_bytes(&key, &mut identity);
+                match positions.get(&identity) {
+                    Some(&i) => {
+                        if let Some(slot) = out.get_mut(i) {
+                            slot.1 = value;
+                        }
+                    }
+                    None => {
+                        positions.insert(identity, out.len());
+                        out.push((key, value));
+                    }
+                }
+            }
+            Ok(Some(CqlValue::Map(out)))
+        }
+        (Typed::Map(entries), ColumnType::UserDefinedType { definition, .. }) => {
+            if entries.is_empty() {
+                return Ok(None);
+            }
+            let fields = &definition.field_types;
+            if entries.len() != fields.len() {
+                return err(format!("Expecting {} fields, got {}", fields.len(), entries.len()));
+            }
+            let values = fields
+                .iter()
+                .map(|(name, t)| {
+                    let found = entries.iter().find(|(k, _)| key_text(k).as_deref() == Some(name.as_ref()));
+                    match found {
+                        Some((_, v)) => convert_at(Datum::typed(v), t, settings, depth + 1),
+                        None => err(format!("Field {name} in UDT {} not found in input map", definition.name)),
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Some(udt_value(definition, values)))
+        }
+        (Typed::Struct(st), ColumnType::UserDefinedType { definition, .. }) => {
+            let fields = &definition.field_types;
+            if st.fields.len() != fields.len() {
+                return err(format!("Expecting {} fields, got {}", fields.len(), st.fields.len()));
+            }
+            let values = fields
+                .iter()
+                .map(|(name, t)| match st.get(name) {
+                    Some(v) => convert_at(Datum::typed(v), t, settings, depth + 1),
+                    None => err(format!("Field {name} in UDT {} not found in input struct", definition.name)),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Some(udt_value(definition, values)))
+        }
+        _ => cannot(),
+    }
+}
+
+fn typed_sequence(
+    items: &[Typed],
+    elem: &ColumnType<'_>,
+    settings: &CodecSettings,
+    depth: usize,
+    kind: &str,
+) -> Result<Vec<CqlValue>, ConvertError> {
+    items
+        .iter()
+        .map(|item| match convert_at(Datum::typed(item), elem, settings, depth + 1)? {
+            Some(v) => Ok(v),
+            None => err(format!("Null elements are not allowed in a {kind}")),
+        })
+        .collect()
+}
+
+/// A map key as a UDT field name (the reference converts keys to text to match them).
+fn key_text(k: &Typed) -> Option<Cow<'_, str>> {
+    match k {
+        Typed::Text(s) => Some(Cow::Borrowed(s)),
+        Typed::Int(i) => Some(Cow::Owned(i.to_string())),
+        Typed::Bool(b) => Some(Cow::Owned(b.to_string())),
+        _ => None,
+    }
+}
+
+fn udt_value(definition: &UserDefinedType<'_>, values: Vec<Option<CqlValue>>) -> CqlValue {
+    CqlValue::UserDefinedType {
+        keyspace: definition.keyspace.to_string(),
+        name: definition.name.to_string(),
+        fields: definition.field_types.iter().map(|(name, _)| name.to_string()).zip(values).collect(),
+    }
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -561,6 +728,14 @@ enum Scalar<'a> {
     Bytes(&'a [u8]),
     /// A JSON array or object.
     Node(&'a Value),
+    /// Days since the epoch (a logical date).
+    Date(i32),
+    /// Nanoseconds since midnight (a logical time).
+    Time(i64),
+    /// Microseconds since the epoch (a logical timestamp).
+    Timestamp(i64),
+    /// A schema-typed array, map or Struct (only composite targets take them).
+    Composite(&'a Typed),
 }
 
 impl<'a> Scalar<'a> {
@@ -576,6 +751,20 @@ impl<'a> Scalar<'a> {
             Datum::Bool(b) => Scalar::Bool(b),
             Datum::Int(i) => Scalar::Int(i),
             Datum::Float(x) => Scalar::Float(x),
+            Datum::Typed(t) => match t {
+                Typed::Null => Scalar::Null,
+                Typed::Bool(b) => Scalar::Bool(*b),
+                Typed::Int(i) => Scalar::Int(*i),
+                Typed::Float(x) => Scalar::Float(*x),
+                Typed::Text(s) => Scalar::Str(s),
+                Typed::Bytes(b) => Scalar::Bytes(b),
+                // A decimal reads like a JSON number: exact, its scale kept.
+                Typed::Decimal(text) => Scalar::Num(text),
+                Typed::Date(d) => Scalar::Date(*d),
+                Typed::Time(n) => Scalar::Time(*n),
+                Typed::Timestamp(us) => Scalar::Timestamp(*us),
+                Typed::Array(_) | Typed::Map(_) | Typed::Struct(_) => Scalar::Composite(t),
+            },
         }
     }
 
@@ -599,6 +788,10 @@ impl<'a> Scalar<'a> {
             Scalar::Float(_) => "a floating-point number".into(),
             Scalar::Bytes(_) => "bytes".into(),
             Scalar::Node(v) => format!("a JSON {} node", node_type(v)).into(),
+            Scalar::Date(_) => "a date".into(),
+            Scalar::Time(_) => "a time".into(),
+            Scalar::Timestamp(_) => "a timestamp".into(),
+            Scalar::Composite(t) => t.kind().into(),
         }
     }
 
@@ -609,6 +802,9 @@ impl<'a> Scalar<'a> {
             Scalar::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
             Scalar::Int(i) => i.to_string().into(),
             Scalar::Float(x) => number::java_double_string(x).into(),
+            Scalar::Date(d) => typed::date_text(d).unwrap_or_else(|| format!("date {d}")).into(),
+            Scalar::Time(n) => typed::time_text(n).unwrap_or_else(|| format!("time {n} ns")).into(),
+            Scalar::Timestamp(us) => typed::timestamp_text(us).unwrap_or_else(|| format!("timestamp {us} µs")).into(),
             _ => self.describe(),
         }
     }
@@ -699,7 +895,13 @@ fn text_of(input: &Scalar<'_>, target: &ColumnType<'_>) -> Result<String, Conver
         Scalar::Int(i) => i.to_string(),
         Scalar::Float(x) => number::java_double_string(x),
         Scalar::Node(v) => serde_json::to_string(v).map_err(|e| ConvertError(e.to_string()))?,
-        Scalar::Bytes(_) | Scalar::Null => return mismatch(input, target),
+        Scalar::Date(d) => typed::date_text(d).ok_or_else(|| ConvertError(format!("Date {d} is out of range")))?,
+        Scalar::Time(n) => typed::time_text(n)
+            .ok_or_else(|| ConvertError(format!("Time {n} ns is not a time of day (0 to 86399999999999 ns)")))?,
+        Scalar::Timestamp(us) => {
+            typed::timestamp_text(us).ok_or_else(|| ConvertError(format!("Timestamp {us} µs is out of range")))?
+        }
+        Scalar::Bytes(_) | Scalar::Null | Scalar::Composite(_) => return mismatch(input, target),
     })
 }
 
@@ -744,6 +946,21 @@ fn number_of<'a>(input: &Scalar<'a>, native: &NativeType, settings: &CodecSettin
         Scalar::Bool(b) => Ok(Num::Int(i64::from(b))),
         Scalar::Int(i) => Ok(Num::Int(i)),
         Scalar::Float(x) => Ok(Num::Float(x)),
+        Scalar::Timestamp(us) => {
+            let nanos = i128::from(us) * 1000;
+            let unit = settings.unit.nanos();
+            if nanos % unit != 0 {
+                return err(format!(
+                    "Cannot convert timestamp {} to {} exactly: not a whole number of {} (codec.unit) since the epoch",
+                    input.shown(),
+                    native_name(native),
+                    unit_name(settings.unit)
+                ));
+            }
+            i64::try_from(nanos / unit)
+                .map(Num::Int)
+                .map_err(|_| ConvertError(format!("Timestamp {} is out of range", input.shown())))
+        }
         _ => mismatch(input, &ColumnType::Native(native.clone())),
     }
 }
@@ -881,11 +1098,26 @@ fn timestamp_of(
     let nanos = match *input {
         Scalar::Int(_) | Scalar::Float(_) => epoch_units(input, settings, "timestamp")?,
         Scalar::Str(s) | Scalar::Num(s) => instant_from_text(input, s, settings)?,
+        Scalar::Timestamp(us) => i128::from(us) * 1000,
+        Scalar::Date(d) => date_midnight(d, settings, input)?,
         _ => return mismatch(input, target),
     };
     i64::try_from(nanos.div_euclid(1_000_000))
         .map(CqlTimestamp)
         .map_err(|_| ConvertError(format!("Value {} is out of range for timestamp", input.shown())))
+}
+
+/// The first instant of a logical date in `codec.timeZone`.
+fn date_midnight(days: i32, settings: &CodecSettings, input: &Scalar<'_>) -> Result<EpochNanos, ConvertError> {
+    use chrono::TimeZone as _;
+    let out_of_range = || ConvertError(format!("Date {} is out of range for timestamp", input.shown()));
+    let date = DateTime::UNIX_EPOCH
+        .date_naive()
+        .checked_add_signed(chrono::Duration::try_days(i64::from(days)).ok_or_else(out_of_range)?)
+        .ok_or_else(out_of_range)?;
+    let local = date.and_time(NaiveTime::MIN);
+    let instant = settings.time_zone.from_local_datetime(&local).earliest().ok_or_else(out_of_range)?;
+    Ok(instant_nanos(instant.with_timezone(&Utc)))
 }
 
 /// The date or time of an epoch-based instant in `codec.timeZone`.
@@ -908,6 +1140,12 @@ fn date_of(input: &Scalar<'_>, settings: &CodecSettings, target: &ColumnType<'_>
             zoned(epoch_units(input, settings, "date")?, settings, input, "date")?.date()
         }
         (format, Scalar::Str(s) | Scalar::Num(s)) => format.parse_date(s, settings.time_zone).map_err(ConvertError)?,
+        (_, Scalar::Date(d)) => {
+            return u32::try_from(i64::from(d) + (1i64 << 31))
+                .map(CqlDate)
+                .map_err(|_| ConvertError(format!("Date {d} is out of range for date")));
+        }
+        (_, Scalar::Timestamp(us)) => zoned(i128::from(us) * 1000, settings, input, "date")?.date(),
         _ => return mismatch(input, target),
     };
     // CQL dates count days from 2^31 days before the epoch.
@@ -923,6 +1161,13 @@ fn time_of(input: &Scalar<'_>, settings: &CodecSettings, target: &ColumnType<'_>
             zoned(epoch_units(input, settings, "time")?, settings, input, "time")?.time()
         }
         (format, Scalar::Str(s) | Scalar::Num(s)) => format.parse_time(s, settings.time_zone).map_err(ConvertError)?,
+        (_, Scalar::Time(n)) => {
+            if !(0..86_400_000_000_000).contains(&n) {
+                return err(format!("Time {n} ns is not a time of day (0 to 86399999999999 ns)"));
+            }
+            return Ok(CqlTime(n));
+        }
+        (_, Scalar::Timestamp(us)) => zoned(i128::from(us) * 1000, settings, input, "time")?.time(),
         _ => return mismatch(input, target),
     };
     Ok(CqlTime(i64::from(time.num_seconds_from_midnight()) * 1_000_000_000 + i64::from(time.nanosecond())))
@@ -971,6 +1216,7 @@ fn uuid_of(
         Scalar::Int(_) | Scalar::Float(_) => {
             time_uuid(epoch_units(input, settings, type_name(target).as_str())?, input)
         }
+        Scalar::Timestamp(us) => time_uuid(i128::from(us) * 1000, input),
         _ => mismatch(input, target),
     }
 }
@@ -1731,6 +1977,209 @@ mod tests {
             message.starts_with("JSON object does not match UDT definition: found 12 extraneous fields: 'f0', 'f1'")
         );
         assert!(message.ends_with(" and 2 more"));
+    }
+
+    /// Converts a schema-typed value (Struct field, Avro datum) with default settings.
+    fn t(v: &Typed, target: &ColumnType<'_>) -> Converted {
+        convert(Datum::typed(v), target, &CodecSettings::default())
+    }
+
+    fn tx(s: &str) -> Typed {
+        Typed::Text(s.to_string())
+    }
+
+    #[test]
+    fn typed_primitives_convert_as_java_primitives() {
+        // §3.10 C: numbers narrow exactly; D: booleans; G: bytes into blob only.
+        assert_eq!(t(&Typed::Int(127), &n(NativeType::TinyInt)), Ok(Some(CqlValue::TinyInt(127))));
+        assert_eq!(fails(t(&Typed::Int(128), &n(NativeType::TinyInt))), "Value 128 is out of range for tinyint");
+        assert_eq!(t(&Typed::Int(1), &n(NativeType::Boolean)), Ok(Some(CqlValue::Boolean(true))));
+        assert_eq!(t(&Typed::Int(90), &n(NativeType::Text)), Ok(text("90")));
+        assert_eq!(t(&Typed::Float(f64::from(0.1f32)), &n(NativeType::Float)), Ok(Some(CqlValue::Float(0.1))));
+        assert_eq!(t(&Typed::Int(1_000), &n(NativeType::Timestamp)), Ok(Some(CqlValue::Timestamp(CqlTimestamp(1000)))));
+        assert_eq!(t(&Typed::Bool(true), &n(NativeType::Int)), Ok(Some(CqlValue::Int(1))));
+        assert_eq!(t(&Typed::Bytes(vec![1, 2]), &n(NativeType::Blob)), Ok(Some(CqlValue::Blob(vec![1, 2]))));
+        assert_eq!(fails(t(&Typed::Bytes(vec![1]), &n(NativeType::Text))), "Cannot convert bytes to text");
+        assert_eq!(t(&tx("42"), &n(NativeType::Int)), Ok(Some(CqlValue::Int(42))));
+        assert_eq!(t(&Typed::Null, &n(NativeType::Int)), Ok(None));
+    }
+
+    #[test]
+    fn typed_decimals() {
+        let dec = |s: &str| Typed::Decimal(s.to_string());
+        assert_eq!(t(&dec("123.45"), &n(NativeType::Decimal)), decimal(12345, 2));
+        assert_eq!(t(&dec("-0.010"), &n(NativeType::Decimal)), decimal(-10, 3));
+        assert_eq!(t(&dec("42E+3"), &n(NativeType::Decimal)), decimal(42, -3));
+        assert_eq!(t(&dec("12.00"), &n(NativeType::Int)), Ok(Some(CqlValue::Int(12))));
+        assert_eq!(
+            fails(t(&dec("12.50"), &n(NativeType::Int))),
+            "Cannot convert 12.50 to int without losing its fractional part"
+        );
+        assert_eq!(t(&dec("0.5"), &n(NativeType::Double)), Ok(Some(CqlValue::Double(0.5))));
+        assert_eq!(t(&dec("12.50"), &n(NativeType::Text)), Ok(text("12.50")));
+        assert_eq!(fails(t(&dec("1.5"), &list(n(NativeType::Int)))), "Cannot convert a decimal to list<int>");
+    }
+
+    #[test]
+    fn typed_dates_times_and_timestamps() {
+        let day = Typed::Date(19_780);
+        assert_eq!(t(&day, &n(NativeType::Date)), date(2024, 2, 27));
+        assert_eq!(t(&Typed::Date(-1), &n(NativeType::Date)), date(1969, 12, 31));
+        assert_eq!(t(&day, &n(NativeType::Text)), Ok(text("2024-02-27")));
+        assert_eq!(t(&day, &n(NativeType::Timestamp)), ms("2024-02-27T00:00:00Z"));
+        let paris = settings(None, None, None, Some("Europe/Paris"), None);
+        assert_eq!(with(&paris, Datum::typed(&day), &n(NativeType::Timestamp)), ms("2024-02-26T23:00:00Z"));
+        assert_eq!(fails(t(&day, &n(NativeType::Int))), "Cannot convert a date to int");
+        assert_eq!(fails(t(&day, &n(NativeType::Time))), "Cannot convert a date to time");
+
+        let at = Typed::Time(45_296_789_000_000);
+        assert_eq!(t(&at, &n(NativeType::Time)), time(12, 34, 56, 789_000_000));
+        assert_eq!(t(&at, &n(NativeType::Text)), Ok(text("12:34:56.789")));
+        assert!(fails(t(&Typed::Time(86_400_000_000_000), &n(NativeType::Time))).contains("not a time of day"));
+        assert_eq!(fails(t(&at, &n(NativeType::Timestamp))), "Cannot convert a time to timestamp");
+
+        let ts = Typed::Timestamp(1_709_892_930_123_456);
+        assert_eq!(t(&ts, &n(NativeType::Timestamp)), ms("2024-03-08T10:15:30.123Z"), "µs beyond the ms are dropped");
+        assert_eq!(
+            t(&Typed::Timestamp(-1), &n(NativeType::Timestamp)),
+            Ok(Some(CqlValue::Timestamp(CqlTimestamp(-1))))
+        );
+        assert_eq!(t(&ts, &n(NativeType::Text)), Ok(text("2024-03-08T10:15:30.123456Z")));
+        assert_eq!(t(&ts, &n(NativeType::Date)), date(2024, 3, 8));
+        assert_eq!(t(&ts, &n(NativeType::Time)), time(10, 15, 30, 123_456_000));
+        assert_eq!(with(&paris, Datum::typed(&ts), &n(NativeType::Time)), time(11, 15, 30, 123_456_000));
+        let ms_ts = Typed::Timestamp(1_709_892_930_123_000);
+        assert_eq!(t(&ms_ts, &n(NativeType::BigInt)), Ok(Some(CqlValue::BigInt(1_709_892_930_123))));
+        assert!(fails(t(&ts, &n(NativeType::BigInt))).contains("not a whole number of MILLISECONDS"));
+        let secs = settings(None, None, None, None, Some("SECONDS"));
+        assert_eq!(
+            with(&secs, Datum::typed(&Typed::Timestamp(1_000_000_000_000)), &n(NativeType::BigInt)),
+            Ok(Some(CqlValue::BigInt(1_000_000)))
+        );
+        assert!(fails(t(&ms_ts, &n(NativeType::Int))).contains("out of range for int"));
+        let Ok(Some(CqlValue::Timeuuid(u))) = t(&ms_ts, &n(NativeType::Timeuuid)) else { panic!() };
+        let (secs, nanos) = Uuid::from(u).get_timestamp().unwrap().to_unix();
+        assert_eq!((secs, nanos), (1_709_892_930, 123_000_000));
+        assert_eq!(fails(t(&ts, &n(NativeType::Boolean))), "Cannot convert a timestamp to boolean");
+        assert!(fails(t(&Typed::Timestamp(i64::MAX), &n(NativeType::Text))).contains("out of range"));
+    }
+
+    #[test]
+    fn typed_arrays_into_lists_sets_tuples_vectors_and_udts() {
+        let arr = Typed::Array(vec![Typed::Int(2), Typed::Int(1), Typed::Int(2)]);
+        let ints = |v: &[i32]| v.iter().map(|i| CqlValue::Int(*i)).collect::<Vec<_>>();
+        assert_eq!(t(&arr, &list(n(NativeType::Int))), Ok(Some(CqlValue::List(ints(&[2, 1, 2])))));
+        assert_eq!(t(&arr, &set(n(NativeType::Int))), Ok(Some(CqlValue::Set(ints(&[2, 1])))));
+        assert_eq!(t(&Typed::Array(vec![]), &list(n(NativeType::Int))), Ok(Some(CqlValue::List(vec![]))));
+        assert_eq!(
+            fails(t(&Typed::Array(vec![Typed::Null]), &list(n(NativeType::Int)))),
+            "Null elements are not allowed in a list"
+        );
+        assert_eq!(
+            fails(t(&Typed::Array(vec![tx("x")]), &list(n(NativeType::Int)))),
+            format!("Could not parse 'x'; {NOT_PARSED}")
+        );
+        let tup = ColumnType::Tuple(vec![n(NativeType::Int), n(NativeType::Text)]);
+        let pair = Typed::Array(vec![Typed::Int(1), tx("x")]);
+        assert_eq!(t(&pair, &tup), Ok(Some(CqlValue::Tuple(vec![Some(CqlValue::Int(1)), text("x")]))));
+        assert_eq!(fails(t(&Typed::Array(vec![Typed::Int(1)]), &tup)), "Expecting 2 elements, got 1");
+        assert_eq!(t(&Typed::Array(vec![]), &tup), Ok(None));
+        assert_eq!(t(&pair, &udt_ab()), Ok(Some(udt_value(Some(CqlValue::Int(1)), text("x")))));
+        assert_eq!(fails(t(&arr, &udt_ab())), "Expecting 2 fields, got 3");
+        assert_eq!(t(&Typed::Array(vec![]), &udt_ab()), Ok(None));
+        let v = ColumnType::Vector { typ: Box::new(n(NativeType::Float)), dimensions: 2 };
+        let floats = Typed::Array(vec![Typed::Float(1.5), Typed::Float(2.5)]);
+        assert_eq!(t(&floats, &v), Ok(Some(CqlValue::Vector(vec![CqlValue::Float(1.5), CqlValue::Float(2.5)]))));
+        assert_eq!(fails(t(&arr, &v)), "Expecting 2 elements for vector<float, 2>, got 3");
+        assert_eq!(fails(t(&arr, &n(NativeType::Text))), "Cannot convert an array to text");
+        assert_eq!(
+            fails(t(&arr, &map_of(n(NativeType::Int), n(NativeType::Int)))),
+            "Cannot convert an array to map<int, int>"
+        );
+    }
+
+    #[test]
+    fn typed_maps_into_maps_and_udts() {
+        let m = Typed::Map(vec![(tx("37"), tx("a")), (tx("038"), tx("b")), (tx("38"), tx("c"))]);
+        assert_eq!(
+            t(&m, &map_of(n(NativeType::Int), n(NativeType::Text))),
+            Ok(Some(CqlValue::Map(vec![
+                (CqlValue::Int(37), CqlValue::Text("a".into())),
+                (CqlValue::Int(38), CqlValue::Text("c".into())),
+            ])))
+        );
+        let typed_keys = Typed::Map(vec![(Typed::Int(1), Typed::Bool(true))]);
+        assert_eq!(
+            t(&typed_keys, &map_of(n(NativeType::BigInt), n(NativeType::Boolean))),
+            Ok(Some(CqlValue::Map(vec![(CqlValue::BigInt(1), CqlValue::Boolean(true))])))
+        );
+        assert_eq!(
+            fails(t(&Typed::Map(vec![(tx("k"), Typed::Null)]), &map_of(n(NativeType::Text), n(NativeType::Int)))),
+            "Null map values are not allowed"
+        );
+        let as_udt = Typed::Map(vec![(tx("b"), tx("x")), (tx("a"), Typed::Int(1))]);
+        assert_eq!(t(&as_udt, &udt_ab()), Ok(Some(udt_value(Some(CqlValue::Int(1)), text("x")))));
+        assert_eq!(fails(t(&Typed::Map(vec![(tx("a"), Typed::Int(1))]), &udt_ab())), "Expecting 2 fields, got 1");
+        assert_eq!(
+            fails(t(&Typed::Map(vec![(tx("a"), Typed::Int(1)), (tx("c"), Typed::Int(1))]), &udt_ab())),
+            "Field b in UDT pair not found in input map"
+        );
+        assert_eq!(t(&Typed::Map(vec![]), &udt_ab()), Ok(None));
+        assert_eq!(fails(t(&as_udt, &list(n(NativeType::Text)))), "Cannot convert a map to list<text>");
+    }
+
+    #[test]
+    fn structs_into_udts_only() {
+        use super::typed::Struct;
+        let st = |fields: Vec<(&str, Typed)>| {
+            Typed::Struct(Struct { name: None, fields: fields.into_iter().map(|(n, v)| (n.to_string(), v)).collect() })
+        };
+        let ok = st(vec![("b", tx("x")), ("a", Typed::Int(1))]);
+        assert_eq!(t(&ok, &udt_ab()), Ok(Some(udt_value(Some(CqlValue::Int(1)), text("x")))));
+        let with_null = st(vec![("a", Typed::Null), ("b", tx("x"))]);
+        assert_eq!(t(&with_null, &udt_ab()), Ok(Some(udt_value(None, text("x")))));
+        assert_eq!(fails(t(&st(vec![("a", Typed::Int(1))]), &udt_ab())), "Expecting 2 fields, got 1");
+        assert_eq!(
+            fails(t(&st(vec![("a", Typed::Int(1)), ("c", tx("x"))]), &udt_ab())),
+            "Field b in UDT pair not found in input struct"
+        );
+        assert_eq!(
+            fails(t(&st(vec![("a", tx("one")), ("b", tx("x"))]), &udt_ab())),
+            format!("Could not parse 'one'; {NOT_PARSED}")
+        );
+        assert_eq!(fails(t(&ok, &n(NativeType::Text))), "Cannot convert a struct to text");
+        assert_eq!(
+            fails(t(&ok, &map_of(n(NativeType::Text), n(NativeType::Text)))),
+            "Cannot convert a struct to map<text, text>"
+        );
+        // Nested Structs become nested UDTs.
+        let inner = udt_ab();
+        let outer = ColumnType::UserDefinedType {
+            frozen: true,
+            definition: Arc::new(UserDefinedType {
+                name: Cow::Borrowed("outer"),
+                keyspace: Cow::Borrowed("ks"),
+                field_types: vec![(Cow::Borrowed("p"), inner), (Cow::Borrowed("ps"), list(udt_ab()))],
+            }),
+        };
+        let nested = st(vec![("p", ok.clone()), ("ps", Typed::Array(vec![ok.clone(), with_null]))]);
+        let Ok(Some(CqlValue::UserDefinedType { fields, .. })) = t(&nested, &outer) else { panic!() };
+        assert_eq!(fields[0].1, Some(udt_value(Some(CqlValue::Int(1)), text("x"))));
+        assert_eq!(
+            fields[1].1,
+            Some(CqlValue::List(vec![udt_value(Some(CqlValue::Int(1)), text("x")), udt_value(None, text("x"))]))
+        );
+    }
+
+    #[test]
+    fn typed_nesting_is_bounded() {
+        let mut v = Typed::Int(1);
+        let mut target = n(NativeType::Int);
+        for _ in 0..70 {
+            v = Typed::Array(vec![v]);
+            target = list(target);
+        }
+        assert!(fails(t(&v, &target)).contains("nested deeper than"));
     }
 
     #[test]

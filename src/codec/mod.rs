@@ -1,11 +1,21 @@
-//! Kafka bytes → typed values → CQL values. No I/O.
+//! Kafka bytes → typed values → CQL values.
 //!
 //! [`record`] turns key, value and header bytes into [`record::Data`] according to the worker's
-//! converters; [`convert`] turns one [`Datum`] into a `CqlValue` of a column's type.
+//! converters; [`convert`] turns one [`Datum`] into a `CqlValue` of a column's type. Schema-typed
+//! formats ([`connect_json`], [`avro`]) decode into the [`typed`] model.
+//!
+//! Everything here is pure except [`registry`], the schema-registry client that the
+//! AvroConverter needs (HTTP, a per-id schema cache, retries while the registry is down).
 
+pub mod avro;
+pub mod connect_json;
 pub mod convert;
 pub mod record;
+pub mod registry;
 pub mod temporal;
+pub mod typed;
+
+use typed::Typed;
 
 /// One input value as the converters deliver it, borrowed from the decoded record.
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +34,26 @@ pub enum Datum<'a> {
     Int(i64),
     /// A floating-point primitive.
     Float(f64),
+    /// A schema-typed value that no primitive above carries: a Struct, an array, a map, or a
+    /// logical type (decimal, date, time, timestamp). Built by [`Datum::typed`].
+    Typed(&'a Typed),
+}
+
+impl<'a> Datum<'a> {
+    /// A schema-typed value as a datum: primitives become the primitive variants (so they
+    /// convert exactly as the reference converts Java primitives, spec §3.10 C–G), the rest
+    /// stays [`Datum::Typed`].
+    pub fn typed(v: &'a Typed) -> Datum<'a> {
+        match v {
+            Typed::Null => Datum::Null,
+            Typed::Bool(b) => Datum::Bool(*b),
+            Typed::Int(i) => Datum::Int(*i),
+            Typed::Float(x) => Datum::Float(*x),
+            Typed::Text(s) => Datum::Text(s),
+            Typed::Bytes(b) => Datum::Bytes(b),
+            other => Datum::Typed(other),
+        }
+    }
 }
 
 /// `java.util.concurrent.TimeUnit` names, as the DataStax settings spell them.

@@ -1,9 +1,14 @@
 //! Key and value bytes → [`Data`], the way the worker's converters and the reference connector
-//! see them (spec §3.2): a JSON object exposes its top-level fields, anything else only itself.
+//! see them (spec §3.2): a JSON object or a Struct exposes its fields, anything else only itself.
+
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
+use tokio_util::sync::CancellationToken;
 
-use super::Datum;
+use super::registry::{self, Registry};
+use super::typed::Typed;
+use super::{Datum, avro, connect_json};
 use crate::config::ConverterKind;
 use crate::mapping::FieldPath;
 
@@ -25,12 +30,75 @@ pub enum Data {
     Bool(bool),
     Int(i64),
     Float(f64),
+    /// A schema-typed value that is not a primitive: a Struct (JsonConverter with schemas, Avro
+    /// record), or an array, map or logical type at the top level.
+    Typed(Typed),
 }
 
 /// Why bytes could not be decoded by the configured converter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct DecodeError(pub String);
+
+/// A converter ready to decode: its kind, and the schema registry it reads from, if any.
+#[derive(Debug, Clone)]
+pub struct Converter {
+    kind: ConverterKind,
+    registry: Option<Arc<Registry>>,
+}
+
+/// Why a record's key or value was not decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeFailure {
+    /// The bytes cannot be read: a per-record error for the error policy.
+    Bad(DecodeError),
+    /// Shut down while waiting for the schema registry: not the record's fault, and the record
+    /// is not finished (so it is not committed).
+    Interrupted,
+}
+
+impl Converter {
+    /// `shutdown` ends waits for an unreachable schema registry.
+    pub fn new(kind: ConverterKind, shutdown: CancellationToken) -> Result<Converter, String> {
+        let registry = match &kind {
+            ConverterKind::Avro(settings) => Some(Arc::new(Registry::new(settings, shutdown)?)),
+            _ => None,
+        };
+        Ok(Converter { kind, registry })
+    }
+
+    pub fn kind(&self) -> &ConverterKind {
+        &self.kind
+    }
+
+    /// Decodes a key or value. Only the AvroConverter waits (for a schema it has not seen yet).
+    pub async fn decode(&self, bytes: Option<&[u8]>) -> Result<Data, DecodeFailure> {
+        let (Some(bytes), Some(registry)) = (bytes, &self.registry) else {
+            return Data::decode(&self.kind, bytes).map_err(DecodeFailure::Bad);
+        };
+        let bad = |reason: String| DecodeFailure::Bad(DecodeError(reason));
+        let (id, body) = avro::frame(bytes).map_err(bad)?;
+        let schema = match registry.schema(id).await {
+            registry::Lookup::Found(s) => s,
+            registry::Lookup::Bad(reason) => return Err(bad(reason)),
+            registry::Lookup::Interrupted => return Err(DecodeFailure::Interrupted),
+        };
+        let value = avro::decode(&schema, body).map_err(|e| bad(format!("{e} (schema id {id})")))?;
+        Ok(Data::from_typed(value))
+    }
+}
+
+/// A record's key and value, decoded; `Err` names which of the two failed.
+pub async fn decode_record(
+    key_converter: &Converter,
+    value_converter: &Converter,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+) -> Result<(Data, Data), (&'static str, DecodeFailure)> {
+    let key = key_converter.decode(key).await.map_err(|e| ("key", e))?;
+    let value = value_converter.decode(value).await.map_err(|e| ("value", e))?;
+    Ok((key, value))
+}
 
 /// The result of looking a mapped field up in a key or value.
 #[derive(Debug, Clone, Copy)]
@@ -43,7 +111,9 @@ pub enum Lookup<'a> {
 }
 
 impl Data {
-    pub fn decode(converter: ConverterKind, bytes: Option<&[u8]>) -> Result<Data, DecodeError> {
+    /// Decodes with a converter that needs no schema registry (the AvroConverter goes through
+    /// [`Converter::decode`]).
+    pub fn decode(converter: &ConverterKind, bytes: Option<&[u8]>) -> Result<Data, DecodeError> {
         let Some(bytes) = bytes else { return Ok(Data::Null) };
         match converter {
             ConverterKind::String => {
@@ -54,11 +124,21 @@ impl Data {
             ConverterKind::Json { schemas } => {
                 let v: Value =
                     serde_json::from_slice(bytes).map_err(|e| DecodeError(format!("not valid JSON: {e}")))?;
-                let v = if schemas { unwrap_envelope(v)? } else { v };
+                let (v, schemaless_envelope) = if *schemas {
+                    match connect_json::split_envelope(v).map_err(DecodeError)? {
+                        (Some(schema), payload) => {
+                            return connect_json::decode(&schema, &payload).map(Data::from_typed).map_err(DecodeError);
+                        }
+                        // `"schema": null`: Kafka reads the payload as schemaless JSON.
+                        (None, payload) => (payload, true),
+                    }
+                } else {
+                    (v, false)
+                };
                 Ok(match v {
                     Value::Null => Data::Null,
                     Value::Object(fields) => {
-                        let text = if schemas {
+                        let text = if schemaless_envelope {
                             Value::Object(fields.clone()).to_string()
                         } else {
                             String::from_utf8_lossy(bytes).trim().to_string()
@@ -84,6 +164,21 @@ impl Data {
             }
             ConverterKind::Double => fixed::<8>(bytes, "DoubleConverter").map(|b| Data::Float(f64::from_be_bytes(b))),
             ConverterKind::Boolean => fixed::<1>(bytes, "BooleanConverter").map(|b| Data::Bool(b[0] != 0)),
+            ConverterKind::Avro(_) => Err(DecodeError("the AvroConverter needs its schema registry".into())),
+        }
+    }
+
+    /// A schema-typed key or value: a text value is read like StringConverter text (a JSON
+    /// object string exposes its fields, spec §3.2), other primitives stay primitives.
+    pub fn from_typed(v: Typed) -> Data {
+        match v {
+            Typed::Null => Data::Null,
+            Typed::Bool(b) => Data::Bool(b),
+            Typed::Int(i) => Data::Int(i),
+            Typed::Float(x) => Data::Float(x),
+            Typed::Text(t) => Data::from_text(&t),
+            Typed::Bytes(b) => Data::Bytes(b),
+            other => Data::Typed(other),
         }
     }
 
@@ -112,6 +207,7 @@ impl Data {
             Data::Bool(b) => Datum::Bool(*b),
             Data::Int(i) => Datum::Int(*i),
             Data::Float(f) => Datum::Float(*f),
+            Data::Typed(t) => Datum::Typed(t),
         }
     }
 
@@ -122,6 +218,9 @@ impl Data {
             FieldPath::Whole => return Lookup::Found(self.whole()),
             FieldPath::Named(name) => name,
         };
+        if let Data::Typed(t) = self {
+            return typed_field(t, name, path);
+        }
         let Data::Object { fields, .. } = self else { return Lookup::NoFields };
         if fields.is_empty() {
             return Lookup::NoFields;
@@ -152,21 +251,37 @@ impl Data {
 
     /// Whether the data exposes named fields (drives the `value.*` skip rule and deletes).
     pub fn has_fields(&self) -> bool {
-        matches!(self, Data::Object { fields, .. } if !fields.is_empty())
+        match self {
+            Data::Object { fields, .. } => !fields.is_empty(),
+            Data::Typed(t) => t.has_members(),
+            _ => false,
+        }
     }
 }
 
-/// `{"schema": .., "payload": ..}` → payload; the schema-typed Struct reading comes with the
-/// formats work, until then the payload is read like schemaless JSON.
-fn unwrap_envelope(v: Value) -> Result<Value, DecodeError> {
-    match v {
-        Value::Object(mut m) if m.len() == 2 && m.contains_key("schema") && m.contains_key("payload") => {
-            Ok(m.remove("payload").unwrap_or(Value::Null))
-        }
-        _ => Err(DecodeError(
-            "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.".into(),
-        )),
+/// A field of a Struct (or of a map with text keys): the member literally named `name` first,
+/// else the nested path through Structs and text-keyed maps. Every schema field is present,
+/// null or not (spec §3.3), so a path through a null optional Struct is null, not missing.
+fn typed_field<'a>(t: &'a Typed, name: &str, path: &FieldPath) -> Lookup<'a> {
+    if !t.has_members() {
+        return Lookup::NoFields;
     }
+    if let Some(v) = t.member(name) {
+        return Lookup::Found(Datum::typed(v));
+    }
+    let segments = path.segments();
+    if segments.len() < 2 {
+        return Lookup::Missing;
+    }
+    let mut current = t;
+    for seg in segments {
+        match current.member(seg) {
+            Some(Typed::Null) => return Lookup::Found(Datum::Null),
+            Some(v) => current = v,
+            None => return Lookup::Missing,
+        }
+    }
+    Lookup::Found(Datum::typed(current))
 }
 
 fn fixed<const N: usize>(bytes: &[u8], converter: &str) -> Result<[u8; N], DecodeError> {
@@ -195,7 +310,7 @@ mod tests {
 
     #[test]
     fn string_converter_json_object_exposes_fields() {
-        let d = Data::decode(ConverterKind::String, Some(br#"{"a":1,"b":{"c":"x"},"d.e":true}"#)).unwrap();
+        let d = Data::decode(&ConverterKind::String, Some(br#"{"a":1,"b":{"c":"x"},"d.e":true}"#)).unwrap();
         assert!(d.has_fields());
         assert!(matches!(d.field(&named("a")), Lookup::Found(Datum::Json(v)) if v == &serde_json::json!(1)));
         assert!(matches!(d.field(&named("b.c")), Lookup::Found(Datum::Json(v)) if v == "x"));
@@ -220,7 +335,7 @@ mod tests {
             Data::from_text(""),
             Data::from_text("{}"),
             Data::Null,
-            Data::decode(ConverterKind::Json { schemas: false }, Some(b"42")).unwrap(),
+            Data::decode(&ConverterKind::Json { schemas: false }, Some(b"42")).unwrap(),
         ] {
             assert!(!d.has_fields(), "{d:?}");
             assert!(matches!(d.field(&named("a")), Lookup::NoFields), "{d:?}");
@@ -230,40 +345,116 @@ mod tests {
 
     #[test]
     fn json_converter_schemaless_and_envelope() {
-        let d = Data::decode(ConverterKind::Json { schemas: false }, Some(br#""{\"y\":3}""#)).unwrap();
+        let d = Data::decode(&ConverterKind::Json { schemas: false }, Some(br#""{\"y\":3}""#)).unwrap();
         assert!(matches!(d.field(&named("y")), Lookup::Found(_)), "{d:?}");
-        let d = Data::decode(ConverterKind::Json { schemas: false }, Some(br#""plain""#)).unwrap();
+        let d = Data::decode(&ConverterKind::Json { schemas: false }, Some(br#""plain""#)).unwrap();
         assert_eq!(d, Data::Text("plain".into()));
-        let d = Data::decode(ConverterKind::Json { schemas: false }, Some(br#" {"x":"1"} "#)).unwrap();
+        let d = Data::decode(&ConverterKind::Json { schemas: false }, Some(br#" {"x":"1"} "#)).unwrap();
         assert!(matches!(d.field(&named("x")), Lookup::Found(_)));
-        assert_eq!(Data::decode(ConverterKind::Json { schemas: false }, Some(b"null")).unwrap(), Data::Null);
-        let env = br#"{"schema":{"type":"struct"},"payload":{"x":2}}"#;
-        let d = Data::decode(ConverterKind::Json { schemas: true }, Some(env)).unwrap();
+        assert_eq!(Data::decode(&ConverterKind::Json { schemas: false }, Some(b"null")).unwrap(), Data::Null);
+        let env = br#"{"schema":null,"payload":{"x":2}}"#;
+        let d = Data::decode(&ConverterKind::Json { schemas: true }, Some(env)).unwrap();
         assert!(matches!(d.field(&named("x")), Lookup::Found(Datum::Json(v)) if v == &serde_json::json!(2)));
-        let e = Data::decode(ConverterKind::Json { schemas: true }, Some(br#"{"x":2}"#)).unwrap_err();
+        let e = Data::decode(&ConverterKind::Json { schemas: true }, Some(br#"{"x":2}"#)).unwrap_err();
         assert!(e.0.contains("schemas.enable=false"), "{e}");
-        let e = Data::decode(ConverterKind::Json { schemas: false }, Some(b"{\"x\":")).unwrap_err();
+        let e = Data::decode(&ConverterKind::Json { schemas: false }, Some(b"{\"x\":")).unwrap_err();
         assert!(e.0.starts_with("not valid JSON"), "{e}");
+    }
+
+    fn schema_json(body: &str) -> Data {
+        Data::decode(&ConverterKind::Json { schemas: true }, Some(body.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn json_with_schema_is_a_struct_with_every_schema_field() {
+        let d = schema_json(
+            r#"{"schema":{"type":"struct","fields":[
+                {"field":"id","type":"int32"},
+                {"field":"opt","type":"string","optional":true},
+                {"field":"a.b","type":"string","optional":true},
+                {"field":"a","type":"struct","optional":true,"fields":[{"field":"b","type":"int64"},{"field":"c","type":"string","optional":true}]}]},
+              "payload":{"id":5,"a":{"b":7}}}"#,
+        );
+        assert!(d.has_fields());
+        assert!(matches!(d.field(&named("id")), Lookup::Found(Datum::Int(5))));
+        assert!(matches!(d.field(&named("opt")), Lookup::Found(Datum::Null)), "absent optional fields are null");
+        assert!(matches!(d.field(&named("a.b")), Lookup::Found(Datum::Null)), "the literal name wins, null or not");
+        assert!(matches!(d.field(&named("a.c")), Lookup::Found(Datum::Null)));
+        assert!(matches!(d.field(&named("nope")), Lookup::Missing));
+        assert!(matches!(d.field(&named("a.zz")), Lookup::Missing));
+        assert!(matches!(d.field(&named("id.x")), Lookup::Missing));
+        assert!(matches!(d.field(&named("a")), Lookup::Found(Datum::Typed(Typed::Struct(_)))));
+        assert!(matches!(d.whole(), Datum::Typed(Typed::Struct(_))));
+        let d = schema_json(
+            r#"{"schema":{"type":"struct","fields":[{"field":"x","type":"struct","fields":[{"field":"y","type":"int8"}]}]},
+              "payload":{"x":{"y":3}}}"#,
+        );
+        assert!(matches!(d.field(&named("x.y")), Lookup::Found(Datum::Int(3))), "nested path");
+        let d = schema_json(
+            r#"{"schema":{"type":"struct","fields":[{"field":"x","type":"struct","optional":true,"fields":[{"field":"y","type":"int8"}]}]},
+              "payload":{"x":null}}"#,
+        );
+        assert!(matches!(d.field(&named("x.y")), Lookup::Found(Datum::Null)), "a path through a null struct is null");
+        assert!(matches!(d.field(&named("x.y.z")), Lookup::Found(Datum::Null)));
+    }
+
+    #[test]
+    fn json_with_schema_top_level_values() {
+        assert_eq!(schema_json(r#"{"schema":{"type":"int64"},"payload":42}"#), Data::Int(42));
+        assert_eq!(schema_json(r#"{"schema":{"type":"string","optional":true},"payload":null}"#), Data::Null);
+        let d = schema_json(r#"{"schema":{"type":"string"},"payload":"{\"k\":1}"}"#);
+        assert!(matches!(d.field(&named("k")), Lookup::Found(_)), "a JSON object string exposes its fields");
+        let d = schema_json(
+            r#"{"schema":{"type":"map","keys":{"type":"string"},"values":{"type":"int32"}},"payload":{"k":1}}"#,
+        );
+        assert!(matches!(d.field(&named("k")), Lookup::Found(Datum::Int(1))));
+        assert!(matches!(d.field(&named("z")), Lookup::Missing));
+        let d = schema_json(r#"{"schema":{"type":"struct","fields":[]},"payload":{}}"#);
+        assert!(!d.has_fields());
+        assert!(matches!(d.field(&named("a")), Lookup::NoFields));
+        let e =
+            Data::decode(&ConverterKind::Json { schemas: true }, Some(br#"{"schema":{"type":"int8"},"payload":"x"}"#))
+                .unwrap_err();
+        assert!(e.0.starts_with("Payload does not match its Connect schema"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn avro_converter_framing_errors_are_per_record() {
+        use crate::config::worker::RegistrySettings;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let kind = ConverterKind::Avro(RegistrySettings { urls: vec![url], basic_auth: None });
+        let shutdown = CancellationToken::new();
+        let c = Converter::new(kind, shutdown.clone()).unwrap();
+        assert_eq!(c.decode(None).await, Ok(Data::Null));
+        let Err(DecodeFailure::Bad(e)) = c.decode(Some(b"{}")).await else { panic!() };
+        assert!(e.0.starts_with("Unknown magic byte 0x7b"), "{e}");
+        let Err(DecodeFailure::Bad(e)) = c.decode(Some(&[0, 1])).await else { panic!() };
+        assert!(e.0.contains("too short"), "{e}");
+        // The registry is down: the record waits; shutting down interrupts the wait.
+        shutdown.cancel();
+        assert_eq!(c.decode(Some(&[0, 0, 0, 0, 1, 2])).await, Err(DecodeFailure::Interrupted));
     }
 
     #[test]
     fn primitive_converters_and_bad_lengths() {
-        assert_eq!(Data::decode(ConverterKind::Long, Some(&7i64.to_be_bytes())).unwrap(), Data::Int(7));
-        assert_eq!(Data::decode(ConverterKind::Integer, Some(&(-3i32).to_be_bytes())).unwrap(), Data::Int(-3));
-        assert_eq!(Data::decode(ConverterKind::Double, Some(&1.5f64.to_be_bytes())).unwrap(), Data::Float(1.5));
-        assert_eq!(Data::decode(ConverterKind::Boolean, Some(&[1])).unwrap(), Data::Bool(true));
+        assert_eq!(Data::decode(&ConverterKind::Long, Some(&7i64.to_be_bytes())).unwrap(), Data::Int(7));
+        assert_eq!(Data::decode(&ConverterKind::Integer, Some(&(-3i32).to_be_bytes())).unwrap(), Data::Int(-3));
+        assert_eq!(Data::decode(&ConverterKind::Double, Some(&1.5f64.to_be_bytes())).unwrap(), Data::Float(1.5));
+        assert_eq!(Data::decode(&ConverterKind::Boolean, Some(&[1])).unwrap(), Data::Bool(true));
         assert_eq!(
-            Data::decode(ConverterKind::Long, Some(&[1, 2])).unwrap_err().0,
+            Data::decode(&ConverterKind::Long, Some(&[1, 2])).unwrap_err().0,
             "LongConverter expects 8 bytes, got 2"
         );
-        assert!(Data::decode(ConverterKind::String, Some(&[0xff, 0xfe])).is_err());
-        assert_eq!(Data::decode(ConverterKind::String, None).unwrap(), Data::Null);
+        assert!(Data::decode(&ConverterKind::String, Some(&[0xff, 0xfe])).is_err());
+        assert_eq!(Data::decode(&ConverterKind::String, None).unwrap(), Data::Null);
     }
 
     #[test]
     fn deeply_nested_json_is_an_error_not_a_crash() {
         let deep = "[".repeat(100_000);
-        assert!(Data::decode(ConverterKind::Json { schemas: false }, Some(deep.as_bytes())).is_err());
+        assert!(Data::decode(&ConverterKind::Json { schemas: false }, Some(deep.as_bytes())).is_err());
         let deep_obj = format!("{}{}", r#"{"a":"#.repeat(10_000), "1");
         assert!(matches!(Data::from_text(&deep_obj), Data::Text(_)));
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{ConfigError, Properties, invalid};
 
 /// What a converter class turns key or value bytes into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConverterKind {
     /// `org.apache.kafka.connect.storage.StringConverter`: UTF-8 text.
     String,
@@ -24,15 +24,41 @@ pub enum ConverterKind {
     Float,
     Double,
     Boolean,
+    /// `io.confluent.connect.avro.AvroConverter`: Confluent's wire format (magic byte, schema
+    /// id, Avro binary) with the writer schema from a schema registry.
+    Avro(RegistrySettings),
+}
+
+/// Where the AvroConverter finds schemas and how it authenticates; read from
+/// `<prefix>.schema.registry.url`, `<prefix>.basic.auth.credentials.source` and
+/// `<prefix>.basic.auth.user.info` (Confluent's names; `<prefix>` is `key.converter` or
+/// `value.converter`, in the worker file or as a connector override).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RegistrySettings {
+    /// Base URLs without user info, tried in order (Confluent's comma-separated fail-over list).
+    pub urls: Vec<String>,
+    /// HTTP basic authentication: user and password.
+    pub basic_auth: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for RegistrySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrySettings")
+            .field("urls", &self.urls)
+            .field("basic_auth", &self.basic_auth.as_ref().map(|(user, _)| (user, "<redacted>")))
+            .finish()
+    }
 }
 
 const STRING_CONVERTER: &str = "org.apache.kafka.connect.storage.StringConverter";
 const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
+const AVRO_CONVERTER: &str = "io.confluent.connect.avro.AvroConverter";
 
 /// Supported converter classes, for the error that lists them.
-pub const SUPPORTED_CONVERTERS: [&str; 9] = [
+pub const SUPPORTED_CONVERTERS: [&str; 10] = [
     STRING_CONVERTER,
     JSON_CONVERTER,
+    AVRO_CONVERTER,
     "org.apache.kafka.connect.converters.ByteArrayConverter",
     "org.apache.kafka.connect.converters.IntegerConverter",
     "org.apache.kafka.connect.converters.LongConverter",
@@ -60,8 +86,17 @@ impl ConverterKind {
                         }
                     },
                 };
+                // Kafka reads decimals in both encodings whatever this says (it only chooses how
+                // decimals are written), so it is validated and has no other effect here.
+                let format_key = format!("{prefix}.decimal.format");
+                if let Some(v) = props.get(&format_key)
+                    && !["BASE64", "NUMERIC"].iter().any(|f| f.eq_ignore_ascii_case(v.trim()))
+                {
+                    problems.push(invalid(&format_key, v, "String must be one of (case insensitive): BASE64, NUMERIC"));
+                }
                 ConverterKind::Json { schemas }
             }
+            AVRO_CONVERTER => ConverterKind::Avro(registry_settings(props, prefix, problems)?),
             "org.apache.kafka.connect.converters.ByteArrayConverter" => ConverterKind::ByteArray,
             "org.apache.kafka.connect.converters.IntegerConverter" => ConverterKind::Integer,
             "org.apache.kafka.connect.converters.LongConverter" => ConverterKind::Long,
@@ -80,6 +115,95 @@ impl ConverterKind {
         };
         Some(kind)
     }
+}
+
+/// The AvroConverter's schema-registry settings under `prefix`.
+fn registry_settings(props: &Properties, prefix: &str, problems: &mut Vec<String>) -> Option<RegistrySettings> {
+    let url_key = format!("{prefix}.schema.registry.url");
+    let Some(list) = props.get(&url_key) else {
+        problems.push(format!("Missing required configuration \"{url_key}\" which has no default value."));
+        return None;
+    };
+    let mut urls = Vec::new();
+    let mut url_user_info = None;
+    for item in list.split(',').map(str::trim).filter(|u| !u.is_empty()) {
+        match reqwest::Url::parse(item) {
+            Ok(mut url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+                if !url.username().is_empty() && url_user_info.is_none() {
+                    url_user_info =
+                        Some((percent_decode(url.username()), percent_decode(url.password().unwrap_or_default())));
+                }
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+                urls.push(url.as_str().trim_end_matches('/').to_string());
+            }
+            _ => {
+                problems.push(invalid(&url_key, list, &format!("'{item}' is not an http:// or https:// URL")));
+                return None;
+            }
+        }
+    }
+    if urls.is_empty() {
+        problems.push(invalid(&url_key, list, "must list at least one URL"));
+        return None;
+    }
+    let source_key = format!("{prefix}.basic.auth.credentials.source");
+    let source = props.get(&source_key).map(str::trim).unwrap_or("URL");
+    let basic_auth = match source.to_ascii_uppercase().as_str() {
+        "URL" => url_user_info,
+        "USER_INFO" => {
+            let info_key = format!("{prefix}.basic.auth.user.info");
+            let alias = format!("{prefix}.schema.registry.basic.auth.user.info");
+            let (key, info) = match (props.get(&info_key), props.get(&alias)) {
+                (Some(v), _) => (info_key, v),
+                (None, Some(v)) => (alias, v),
+                (None, None) => {
+                    problems.push(format!(
+                        "Missing configuration \"{info_key}\": {source_key}=USER_INFO needs user:password"
+                    ));
+                    return None;
+                }
+            };
+            match info.split_once(':') {
+                Some((user, password)) if !user.is_empty() => Some((user.to_string(), password.to_string())),
+                _ => {
+                    problems.push(invalid(&key, "<redacted>", "expected user:password"));
+                    return None;
+                }
+            }
+        }
+        _ => {
+            problems.push(invalid(
+                &source_key,
+                source,
+                "supported: URL, USER_INFO (SASL_INHERIT is not supported by this sink)",
+            ));
+            return None;
+        }
+    };
+    Some(RegistrySettings { urls, basic_auth })
+}
+
+/// `%XX` escapes of a URL's user info.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b.get(i), b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (Some(b'%'), Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (Some(c), _, _) => {
+                out.push(*c);
+                i += 1;
+            }
+            (None, _, _) => break,
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Kafka's boolean parsing: `true`/`false`, case-insensitive, surrounding blanks ignored.
@@ -146,7 +270,8 @@ impl WorkerConfig {
             problems.push(invalid("bootstrap.servers", "\"\"", "must list at least one host:port"));
         }
         let default_json = ConverterKind::Json { schemas: true };
-        let key_converter = ConverterKind::from_settings(props, "key.converter", &mut problems).unwrap_or(default_json);
+        let key_converter =
+            ConverterKind::from_settings(props, "key.converter", &mut problems).unwrap_or(default_json.clone());
         let value_converter =
             ConverterKind::from_settings(props, "value.converter", &mut problems).unwrap_or(default_json);
         let commit_interval = match props.get("offset.flush.interval.ms") {
@@ -341,6 +466,71 @@ mod tests {
     fn json_converter_defaults_to_schemas_enabled() {
         let w = worker("value.converter=org.apache.kafka.connect.json.JsonConverter").unwrap();
         assert_eq!(w.value_converter, ConverterKind::Json { schemas: true });
+    }
+
+    #[test]
+    fn avro_converter_settings() {
+        let w = worker(
+            "key.converter=org.apache.kafka.connect.storage.StringConverter\n\
+             value.converter=io.confluent.connect.avro.AvroConverter\n\
+             value.converter.schema.registry.url=http://a:8081/, https://b/apis/ccompat/v7\n\
+             value.converter.basic.auth.credentials.source=USER_INFO\n\
+             value.converter.basic.auth.user.info=fred:s3:cret\n",
+        )
+        .unwrap();
+        let ConverterKind::Avro(r) = &w.value_converter else { panic!("{:?}", w.value_converter) };
+        assert_eq!(r.urls, vec!["http://a:8081", "https://b/apis/ccompat/v7"]);
+        assert_eq!(r.basic_auth, Some(("fred".into(), "s3:cret".into())));
+        assert!(!format!("{r:?}").contains("s3:cret"), "the password is not shown");
+        let w = worker(
+            "value.converter=io.confluent.connect.avro.AvroConverter\n\
+             value.converter.schema.registry.url=http://us%40r:p%3Ass@reg:8081\n",
+        )
+        .unwrap();
+        let ConverterKind::Avro(r) = &w.value_converter else { panic!() };
+        assert_eq!(r.urls, vec!["http://reg:8081"]);
+        assert_eq!(r.basic_auth, Some(("us@r".into(), "p:ss".into())));
+    }
+
+    #[test]
+    fn bad_avro_and_json_converter_settings() {
+        let e = worker(
+            "key.converter=io.confluent.connect.avro.AvroConverter\n\
+             value.converter=io.confluent.connect.avro.AvroConverter\n\
+             value.converter.schema.registry.url=ftp://x\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.problems,
+            vec![
+                "Missing required configuration \"key.converter.schema.registry.url\" which has no default value.",
+                "Invalid value ftp://x for configuration value.converter.schema.registry.url: 'ftp://x' is not an http:// or https:// URL",
+            ]
+        );
+        let e = worker(
+            "value.converter=io.confluent.connect.avro.AvroConverter\n\
+             value.converter.schema.registry.url=http://r\n\
+             value.converter.basic.auth.credentials.source=SASL_INHERIT\n\
+             key.converter=org.apache.kafka.connect.json.JsonConverter\n\
+             key.converter.decimal.format=HEX\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.problems.len(), 2, "{e}");
+        assert!(e.problems[0].contains("key.converter.decimal.format"), "{e}");
+        assert!(e.problems[1].contains("SASL_INHERIT is not supported"), "{e}");
+        let e = worker(
+            "value.converter=io.confluent.connect.avro.AvroConverter\n\
+             value.converter.schema.registry.url=http://r\n\
+             value.converter.basic.auth.credentials.source=USER_INFO\n",
+        )
+        .unwrap_err();
+        assert!(e.problems[0].contains("value.converter.basic.auth.user.info"), "{e}");
+        assert!(
+            worker(
+                "value.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.decimal.format=numeric\n"
+            )
+            .is_ok()
+        );
     }
 
     #[test]

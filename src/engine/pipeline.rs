@@ -28,7 +28,7 @@ use super::plan::{BindValue, BoundRow, RecordView, RowError, TablePlan};
 use super::sink::{self, Backoff, Retry};
 use super::source::{self, AssignmentEvent, SinkConsumer};
 use super::status::{ConnectorStatus, State};
-use crate::codec::record::Data;
+use crate::codec::record::{Converter, DecodeFailure, decode_record};
 use crate::config::{ConnectorConfig, ConverterKind, ErrorHandling, Stage, WorkerConfig};
 
 /// Why a connector stopped other than by request.
@@ -110,8 +110,8 @@ struct DeadLetter {
 struct Pipeline {
     name: String,
     errors: ErrorHandling,
-    key_converter: ConverterKind,
-    value_converter: ConverterKind,
+    key_converter: Converter,
+    value_converter: Converter,
     plans: HashMap<String, Arc<[Arc<TablePlan>]>>,
     session: Arc<Session>,
     dead_letters: Option<Arc<DeadLetters>>,
@@ -128,6 +128,8 @@ struct Pipeline {
     table_metrics: HashMap<usize, TableMetrics>,
     status: Arc<ConnectorStatus>,
     paused: bool,
+    /// Shared with the consumer's rebalance callback.
+    positions: source::Positions,
     done_tx: mpsc::UnboundedSender<Done>,
     /// Cancelled when in-flight writes must stop retrying (drain timeout passed).
     abandon: CancellationToken,
@@ -182,9 +184,21 @@ async fn run_inner(
     if !problems.is_empty() {
         return Err(RunError::Startup { name, problems });
     }
+    // Converters with a schema registry stop waiting for it when the connector shuts down.
+    let converter = |kind: &Option<ConverterKind>, default: &ConverterKind| {
+        Converter::new(kind.as_ref().unwrap_or(default).clone(), shutdown.clone())
+    };
+    let (key_converter, value_converter) = match (
+        converter(&cfg.key_converter, &worker.key_converter),
+        converter(&cfg.value_converter, &worker.value_converter),
+    ) {
+        (Ok(k), Ok(v)) => (k, v),
+        (Err(e), _) | (_, Err(e)) => return Err(RunError::Startup { name, problems: vec![e] }),
+    };
 
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-    let consumer = source::create(&cfg, &worker, events_tx, connector_metrics.clone())
+    let positions = source::Positions::default();
+    let consumer = source::create(&cfg, &worker, events_tx, connector_metrics.clone(), positions.clone())
         .map_err(|reason| RunError::Startup { name: name.clone(), problems: vec![reason] })?;
     info!(connector = %name, group = %cfg.group_id(), tables = cfg.tables.len(), "connector started");
 
@@ -192,8 +206,8 @@ async fn run_inner(
     let mut p = Pipeline {
         name: name.clone(),
         errors: cfg.errors.clone(),
-        key_converter: cfg.key_converter.unwrap_or(worker.key_converter),
-        value_converter: cfg.value_converter.unwrap_or(worker.value_converter),
+        key_converter,
+        value_converter,
         plans: plans.into_iter().map(|(t, v)| (t, Arc::from(v))).collect(),
         session,
         dead_letters,
@@ -208,6 +222,7 @@ async fn run_inner(
         metrics: connector_metrics,
         status: options.status.clone(),
         paused: false,
+        positions,
         done_tx,
         abandon: CancellationToken::new(),
         fatal: None,
@@ -246,13 +261,13 @@ async fn run_inner(
                 // Take what is already fetched (up to a poll's worth), then group and send it.
                 let mut rows = Vec::new();
                 match msg {
-                    Ok(m) => p.accept(&m, &mut rows),
+                    Ok(m) => p.accept(&m, &mut rows).await,
                     Err(e) => warn!(connector = %name, error = %e, "Kafka consumer error"),
                 }
                 let mut taken = 1;
                 while taken < worker.max_poll_records && p.fatal.is_none() {
                     match consumer.recv().now_or_never() {
-                        Some(Ok(m)) => p.accept(&m, &mut rows),
+                        Some(Ok(m)) => p.accept(&m, &mut rows).await,
                         Some(Err(e)) => {
                             warn!(connector = %name, error = %e, "Kafka consumer error");
                             break;
@@ -372,7 +387,8 @@ enum Handled {
 
 impl Pipeline {
     /// Decodes and maps one record into `out` (one row per table of its topic).
-    fn accept(&mut self, m: &BorrowedMessage<'_>, out: &mut Vec<PendingRow>) {
+    /// Waits only while the AvroConverter's schema registry is unreachable.
+    async fn accept(&mut self, m: &BorrowedMessage<'_>, out: &mut Vec<PendingRow>) {
         let record = RecordId {
             tp: TopicPartition { topic: m.topic().to_string(), partition: m.partition() },
             offset: m.offset(),
@@ -410,18 +426,13 @@ impl Pipeline {
             }
             return;
         };
-        let decoded = Data::decode(self.key_converter, m.key())
-            .map_err(|e| RowError { column: None, field: Some("key".into()), reason: e.0 })
-            .and_then(|key| {
-                Data::decode(self.value_converter, m.payload()).map(|value| (key, value)).map_err(|e| RowError {
-                    column: None,
-                    field: Some("value".into()),
-                    reason: e.0,
-                })
-            });
+        let decoded = decode_record(&self.key_converter, &self.value_converter, m.key(), m.payload()).await;
         let (key, value) = match decoded {
             Ok(kv) => kv,
-            Err(e) => {
+            // Shut down while the schema registry was unreachable: unfinished, so uncommitted.
+            Err((_, DecodeFailure::Interrupted)) => return,
+            Err((part, DecodeFailure::Bad(e))) => {
+                let e = RowError { column: None, field: Some(part.into()), reason: e.0 };
                 if fail(self, Stage::Decode, None, e, &mut units) {
                     self.settle(record, units);
                 }
@@ -459,9 +470,18 @@ impl Pipeline {
     /// Records how many units of work a record waits for; none means it is finished now.
     fn settle(&mut self, record: RecordId, units: usize) {
         if units == 0 {
-            self.tracker.complete(&record.tp, record.offset);
+            self.complete(&record);
         } else {
             *self.remaining.entry(record).or_insert(0) += units;
+        }
+    }
+
+    /// A record is finished: its partition's committable position may move.
+    fn complete(&mut self, record: &RecordId) {
+        self.tracker.complete(&record.tp, record.offset);
+        if let Some(pos) = self.tracker.position(&record.tp) {
+            let mut positions = self.positions.lock().unwrap_or_else(|e| e.into_inner());
+            positions.insert(record.tp.clone(), pos);
         }
     }
 
@@ -471,7 +491,7 @@ impl Pipeline {
             Some(n) if *n > 1 => *n -= 1,
             Some(_) => {
                 self.remaining.remove(record);
-                self.tracker.complete(&record.tp, record.offset);
+                self.complete(record);
             }
             // Stopped on, abandoned, or its partition was revoked.
             None => {}
@@ -642,9 +662,12 @@ impl Pipeline {
             }
             AssignmentEvent::Revoked(tps) => {
                 info!(connector = %self.name, partitions = ?tps, "partitions revoked");
+                let mut positions = self.positions.lock().unwrap_or_else(|e| e.into_inner());
                 for tp in &tps {
                     self.tracker.forget(tp);
+                    positions.remove(tp);
                 }
+                drop(positions);
                 self.remaining.retain(|r, _| !tps.contains(&r.tp));
                 self.status.update(|s| s.assigned.retain(|tp| !tps.contains(tp)));
             }

@@ -13,6 +13,7 @@ use scylla::value::{CqlTimeuuid, CqlValue, MaybeUnset};
 
 use crate::codec::convert::{CodecSettings, convert};
 use crate::codec::record::{Data, Lookup, header_datum};
+use crate::codec::typed::Typed;
 use crate::codec::{Datum, TimeUnit};
 use crate::config::{TableConfig, TableRef};
 use crate::mapping::{Column, Field, FieldPath, cql_ident};
@@ -352,6 +353,9 @@ impl TablePlan {
                 // still carries the record's write time, the Kafka timestamp (spec "differ" §3).
                 Source::WriteTime(Some(field)) => match lookup(field, rec, b)? {
                     None => kafka_write_time(rec),
+                    // A logical timestamp (Connect Timestamp, Avro timestamp-*) is an instant
+                    // already: its µs are the write time, whatever `timestampTimeUnit` says.
+                    Some(Datum::Typed(Typed::Timestamp(us))) => MaybeUnset::Set(Some(CqlValue::BigInt(*us))),
                     Some(d) => {
                         let n = number(d, field, "Timestamp")?;
                         let us =
@@ -470,21 +474,25 @@ fn number(d: Datum<'_>, field: &Field, what: &str) -> Result<i64, RowError> {
     match d {
         Datum::Int(i) => Ok(i),
         Datum::Float(f) if f.is_finite() => Ok(f.trunc() as i64),
-        Datum::Json(serde_json::Value::Number(n)) => {
-            let text = n.to_string();
-            if let Ok(i) = text.parse::<i64>() {
-                return Ok(i);
-            }
-            match text.parse::<f64>() {
-                Ok(f) if f.is_finite() && f.abs() < 9.2e18 => Ok(f.trunc() as i64),
-                _ => Err(RowError::plain(format!("The value: {text} for field: {field} is out of range for a {what}"))),
-            }
-        }
+        Datum::Json(serde_json::Value::Number(n)) => number_text(&n.to_string(), field, what),
+        // A decimal (Connect Decimal, Avro decimal) is a number, read like a JSON one.
+        Datum::Typed(Typed::Decimal(text)) => number_text(text, field, what),
         Datum::Json(v) => Err(not_number(v.to_string())),
         Datum::Text(t) => Err(not_number(t.to_string())),
         Datum::Bool(b) => Err(not_number(b.to_string())),
         Datum::Null => Err(not_number("null".into())),
         Datum::Bytes(_) | Datum::Float(_) => Err(not_number("<bytes>".into())),
+        Datum::Typed(t) => Err(not_number(format!("<{}>", t.kind()))),
+    }
+}
+
+fn number_text(text: &str, field: &Field, what: &str) -> Result<i64, RowError> {
+    if let Ok(i) = text.parse::<i64>() {
+        return Ok(i);
+    }
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() && f.abs() < 9.2e18 => Ok(f.trunc() as i64),
+        _ => Err(RowError::plain(format!("The value: {text} for field: {field} is out of range for a {what}"))),
     }
 }
 

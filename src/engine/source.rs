@@ -1,6 +1,9 @@
 //! The Kafka side: one group consumer per connector in Kafka Connect's group `connect-<name>`,
 //! offsets stored and committed only by the pipeline (never automatically).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use rdkafka::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance, StreamConsumer};
@@ -20,9 +23,14 @@ pub enum AssignmentEvent {
 
 /// Forwards rebalances to the pipeline. The callback is synchronous and runs inside `recv()`,
 /// so it only sends; it never blocks or panics.
+/// The committable position of each partition, kept current by the pipeline, so a revoke can
+/// commit finished work before the partition moves to another instance.
+pub type Positions = Arc<Mutex<HashMap<TopicPartition, i64>>>;
+
 pub struct SinkContext {
     events: UnboundedSender<AssignmentEvent>,
     metrics: ConnectorMetrics,
+    positions: Positions,
 }
 
 impl ClientContext for SinkContext {
@@ -39,6 +47,30 @@ impl ClientContext for SinkContext {
 }
 
 impl ConsumerContext for SinkContext {
+    /// Before partitions are released, commit what is finished for them, synchronously: the next
+    /// owner starts right after it. In-flight records of those partitions are written again by
+    /// the next owner (at-least-once; harmless with write timestamps).
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Rebalance::Revoke(revoked) = rebalance else { return };
+        let positions = self.positions.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tpl = rdkafka::TopicPartitionList::new();
+        for e in revoked.elements() {
+            let tp = TopicPartition { topic: e.topic().to_string(), partition: e.partition() };
+            if let Some(pos) = positions.get(&tp) {
+                let _ = tpl.add_partition_offset(&tp.topic, tp.partition, rdkafka::Offset::Offset(*pos));
+            }
+        }
+        drop(positions);
+        if tpl.count() == 0 {
+            return;
+        }
+        use rdkafka::consumer::{CommitMode, Consumer};
+        match consumer.commit(&tpl, CommitMode::Sync) {
+            Ok(()) => tracing::info!(partitions = tpl.count(), "committed finished offsets of revoked partitions"),
+            Err(e) => tracing::warn!(error = %e, "cannot commit offsets of revoked partitions"),
+        }
+    }
+
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let list = |tpl: &rdkafka::TopicPartitionList| {
             tpl.elements()
@@ -94,6 +126,7 @@ pub fn create(
     worker: &WorkerConfig,
     events: UnboundedSender<AssignmentEvent>,
     metrics: ConnectorMetrics,
+    positions: Positions,
 ) -> Result<SinkConsumer, String> {
     use rdkafka::consumer::Consumer;
     let mut config = consumer_config(cfg, worker);
@@ -101,7 +134,7 @@ pub fn create(
         config.set("statistics.interval.ms", "5000");
     }
     let consumer: SinkConsumer = config
-        .create_with_context(SinkContext { events, metrics })
+        .create_with_context(SinkContext { events, metrics, positions })
         .map_err(|e| format!("cannot create the Kafka consumer: {e}"))?;
     match &cfg.subscription {
         Subscription::Topics(topics) => {
