@@ -40,6 +40,16 @@ enum LogFormat {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Read the next records the connector would process (from its group's committed offsets,
+    /// without joining the group) and print, per record and table, the CQL and bound values or
+    /// the error; nothing is written and no offset is committed.
+    DryRun {
+        worker: PathBuf,
+        connector: PathBuf,
+        /// How many records to read.
+        #[arg(long, default_value_t = 10)]
+        records: usize,
+    },
     /// Check connector files: every setting, then each table against the live schema. Prints
     /// every problem (or the statements each table will run); exit code 0 when valid, 2 if not.
     Validate {
@@ -79,6 +89,7 @@ fn main() -> ExitCode {
             runtime.block_on(standalone(worker, connectors, until_end))
         }
         Command::Validate { connectors } => runtime.block_on(validate(connectors)),
+        Command::DryRun { worker, connector, records } => runtime.block_on(dry_run(worker, connector, records)),
     }
 }
 
@@ -237,6 +248,29 @@ async fn validate(connectors: Vec<PathBuf>) -> ExitCode {
         }
     }
     if valid { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CONFIG) }
+}
+
+async fn dry_run(worker: PathBuf, connector: PathBuf, records: usize) -> ExitCode {
+    let Loaded { worker, connectors, .. } = match load(&worker, std::slice::from_ref(&connector)) {
+        Ok(l) => l,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("{e}");
+            }
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let Some((cfg, _)) = connectors.into_iter().next() else { return ExitCode::from(EXIT_CONFIG) };
+    match engine::dry_run::dry_run(&cfg, &worker, records, std::time::Duration::from_secs(5)).await {
+        Ok(report) => {
+            print!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("dry run of {} failed: {e}", cfg.name);
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
 }
 
 /// Starts the REST API on the worker's `listeners` (127.0.0.1:8083 by default). A port that is

@@ -3,6 +3,7 @@
 //! ties them together ([`pipeline`]).
 
 pub mod dead_letter;
+pub mod dry_run;
 pub mod metrics;
 pub mod offsets;
 pub mod pipeline;

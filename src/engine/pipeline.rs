@@ -325,7 +325,10 @@ async fn run_inner(
 }
 
 /// Every table's plan, validated against the live schema; the problems of all tables at once.
-async fn build_plans(session: &Session, cfg: &ConnectorConfig) -> (HashMap<String, Vec<Arc<TablePlan>>>, Vec<String>) {
+pub(crate) async fn build_plans(
+    session: &Session,
+    cfg: &ConnectorConfig,
+) -> (HashMap<String, Vec<Arc<TablePlan>>>, Vec<String>) {
     let mut plans: HashMap<String, Vec<Arc<TablePlan>>> = HashMap::new();
     let mut problems = Vec::new();
     for table in &cfg.tables {

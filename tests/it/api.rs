@@ -150,3 +150,37 @@ async fn until_end_writes_the_backlog_commits_and_exits() {
     assert_eq!(committed(&format!("connect-{id}"), &topic, 3).values().sum::<i64>(), 600);
     assert!(log.contains("draining up to the end offsets seen at start"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_prints_statements_and_errors_without_writing_or_committing() {
+    let id = unique("dryrun");
+    let (topic, ks) = (id.clone(), id.clone());
+    let s = cassandra().await;
+    create_keyspace(&s, &ks).await;
+    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
+    create_topic(&topic, 1).await;
+    produce(&topic, &[Rec::kv("a", r#"{"n":1}"#).ts(TS), Rec::kv("b", r#"{"n":"two"}"#).ts(TS)]).await;
+    let dir = temp_dir(&id);
+    let worker = worker_file(&dir, "");
+    let conn = connector_file(
+        &dir,
+        "sink.properties",
+        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n"),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cassandra-sink"))
+        .args(["dry-run".as_ref(), worker.as_os_str(), conn.as_os_str(), "--records".as_ref(), "2".as_ref()])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("{topic}/0@0")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("INSERT INTO {ks}.t(k,n) VALUES (:k,:n) USING TIMESTAMP :message_internal_timestamp")),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("k='a', n=1, message_internal_timestamp={}", TS * 1000)), "{stdout}");
+    assert!(stdout.contains("column=n error: Could not parse 'two'"), "{stdout}");
+    assert!(stdout.contains("2 record(s) read; nothing written, no offsets committed"), "{stdout}");
+    assert_eq!(count(&s, &format!("{ks}.t")).await, 0, "nothing written");
+    assert_eq!(committed(&format!("connect-{id}"), &topic, 1).get(&0), Some(&0), "nothing committed");
+}
