@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use cassandra_sink::api::{self, ApiState, ConnectorEntry};
 use cassandra_sink::config::connector::Subscription;
+use cassandra_sink::config::providers::Providers;
 use cassandra_sink::config::{ConfigError, ConnectorConfig, Properties, WorkerConfig};
 use cassandra_sink::engine::metrics::Metrics;
 use cassandra_sink::engine::status::ConnectorStatus;
@@ -119,12 +120,25 @@ struct Loaded {
 
 fn load(worker: &Path, connectors: &[PathBuf]) -> Result<Loaded, Vec<ConfigError>> {
     let mut errors = Vec::new();
-    let worker_cfg = Properties::load(worker)
+    // Config providers are declared by the worker and resolve placeholders in every file.
+    let worker_file = Properties::load(worker);
+    let providers = match worker_file.as_ref().map(Providers::from_worker) {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => {
+            errors.push(e.in_file(worker.display().to_string()));
+            Providers::default()
+        }
+        Err(_) => Providers::default(),
+    };
+    let worker_cfg = worker_file
+        .and_then(|p| providers.resolve(&p))
         .and_then(|p| WorkerConfig::from_properties(&p).map(|w| (w, p)))
         .map_err(|e| e.in_file(worker.display().to_string()));
     let mut configs = Vec::new();
     for path in connectors {
-        match Properties::load(path).and_then(|p| ConnectorConfig::from_properties(&p).map(|c| (c, p))) {
+        let resolved = Properties::load(path).and_then(|p| providers.resolve(&p).map(|r| (p, r)));
+        // The API shows the file as written (placeholders, not secrets); the connector runs resolved.
+        match resolved.and_then(|(raw, p)| ConnectorConfig::from_properties(&p).map(|c| (c, raw))) {
             Ok(c) => configs.push(c),
             Err(e) => errors.push(e.in_file(path.display().to_string())),
         }

@@ -347,10 +347,6 @@ impl ConnectorConfig {
                 warnings.push(format!("{key}: single message transforms are not applied by this sink"));
             }
         }
-        if props.iter().any(|(_, v)| v.contains("${")) {
-            warnings
-                .push("values containing ${...} are used literally: config providers are not resolved yet".to_string());
-        }
         if password.as_deref().is_some_and(|p| !p.is_empty()) && username.as_deref().unwrap_or("").is_empty() {
             r.problems.push("auth.password was specified without auth.username".into());
         }

@@ -9,6 +9,7 @@ pub mod connector;
 pub mod driver;
 pub mod errors;
 pub mod properties;
+pub mod providers;
 pub mod worker;
 
 pub use connector::{ConnectorConfig, ErrorPolicy, TableConfig, TableRef};

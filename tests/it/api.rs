@@ -19,13 +19,20 @@ async fn rest_status_config_pause_resume_and_metrics() {
     };
     produce(&topic, &batch(0, 50)).await;
     let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
+    // The password comes from a file through Kafka Connect's FileConfigProvider.
+    let secrets = dir.join("secrets.properties");
+    std::fs::write(&secrets, "cassandra.password=s3cret\n").unwrap();
+    let worker = worker_file(
+        &dir,
+        "config.providers=file\nconfig.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider\n",
+    );
     let conn = connector_file(
         &dir,
         "sink.properties",
         &format!(
             "name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n\
-             auth.username=cassandra\nauth.password=s3cret\n"
+             auth.username=cassandra\nauth.password=${{file:{}:cassandra.password}}\n",
+            secrets.display()
         ),
     );
     let sink = Sink::start(&worker, &[&conn]);
