@@ -1,5 +1,6 @@
 //! The subset of Kafka Connect's REST API that Connect users script against, plus `/metrics`
-//! (Prometheus text), `/health` (liveness, no I/O) and `/ready` (every connector running).
+//! (Prometheus text), `/health` (liveness, no I/O), `/ready` (every connector running) and `/ui`
+//! (a status page).
 //!
 //! Response shapes follow Kafka Connect's, so existing scripts and dashboards keep working.
 //! Configuration is read-only here: the files given to `standalone` are the source of truth.
@@ -36,6 +37,9 @@ pub struct ApiState {
     pub worker_id: String,
 }
 
+/// The status page: one static file, no build step; it polls this API.
+const UI: &str = include_str!("ui.html");
+
 pub const CONNECTOR_CLASS: &str = "com.datastax.oss.kafka.sink.CassandraSinkConnector";
 
 /// `listeners=http://host:port[,...]` → the first address; Connect's default port is 8083.
@@ -64,6 +68,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/", get(root))
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/ui", get(|| async { axum::response::Html(UI) }))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .route("/connector-plugins", get(plugins))

@@ -191,3 +191,67 @@ async fn dry_run_prints_statements_and_errors_without_writing_or_committing() {
     assert_eq!(count(&s, &format!("{ks}.t")).await, 0, "nothing written");
     assert_eq!(committed(&format!("connect-{id}"), &topic, 1).get(&0), Some(&0), "nothing committed");
 }
+
+/// Runs Debian's headless Chromium (installed by scripts/test) on a page: its DOM after the
+/// scripts ran, and a screenshot written to `png`.
+fn chromium(url: &str, png: &std::path::Path) -> String {
+    let profile = png.with_extension("profile");
+    let common = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--virtual-time-budget=6000",
+    ];
+    let run = |extra: &[String]| {
+        std::process::Command::new("chromium")
+            .args(common)
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(extra)
+            .arg(url)
+            .output()
+            .expect("chromium is installed by scripts/test (apt-get install chromium)")
+    };
+    let shot = run(&[format!("--screenshot={}", png.display()), "--window-size=1100,700".to_string()]);
+    assert!(shot.status.success(), "{}", String::from_utf8_lossy(&shot.stderr));
+    let dom = run(&["--dump-dom".to_string()]);
+    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    String::from_utf8_lossy(&dom.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_page_renders_live_numbers_in_a_browser() {
+    let id = unique("ui");
+    let (topic, ks) = (id.clone(), id.clone());
+    let s = cassandra().await;
+    create_keyspace(&s, &ks).await;
+    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
+    create_topic(&topic, 1).await;
+    let records: Vec<Rec> = (0..25).map(|i| Rec::kv(format!("k{i}"), format!(r#"{{"n":{i}}}"#)).ts(TS)).collect();
+    produce(&topic, &records).await;
+    let dir = temp_dir(&id);
+    let worker = worker_file(&dir, "");
+    let conn = connector_file(&dir, "sink.properties", &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n"));
+    let sink = Sink::start(&worker, &[&conn]);
+    let addr = rest_address(&sink, Duration::from_secs(30)).unwrap_or_else(|| panic!("no REST address:\n{}", sink.log()));
+    assert_eq!(wait_for_count(&s, &format!("{ks}.t"), 25, Duration::from_secs(60)).await, 25, "{}", sink.log());
+    let (code, page) = http("GET", &addr, "/ui");
+    assert_eq!(code, 200);
+    assert!(page.contains("<canvas") || page.contains("drawChart"), "the page carries its chart code");
+
+    let png = dir.join("ui.png");
+    let url = format!("http://{addr}/ui");
+    let dom = tokio::task::spawn_blocking(move || chromium(&url, &png)).await.unwrap();
+    assert!(dom.contains(&format!(r#"data-connector="{id}""#)), "{dom}");
+    assert!(dom.contains(r#"class="state RUNNING""#), "{dom}");
+    assert!(dom.contains(&format!("{topic} → {ks}.t")), "{dom}");
+    assert!(dom.contains(r#"<td class="num written">25</td>"#), "the written-records figure is live: {dom}");
+    let shot = std::fs::metadata(dir.join("ui.png")).map(|m| m.len()).unwrap_or(0);
+    assert!(shot > 5_000, "a real screenshot was taken ({shot} bytes)");
+    let (status, log) = sink.stop();
+    assert!(status.success(), "{log}");
+}
