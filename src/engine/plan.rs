@@ -149,15 +149,7 @@ pub fn statement_texts(cfg: &TableConfig, table: &TableShape) -> Result<Statemen
     if let Some(query) = &cfg.query {
         return Ok(StatementTexts { insert: query.clone(), delete: None });
     }
-    let mapped: Vec<&str> = cfg
-        .mapping
-        .entries
-        .iter()
-        .filter_map(|e| match &e.column {
-            Column::Named(n) => Some(n.as_str()),
-            _ => None,
-        })
-        .collect();
+    let mapped = mapped_columns(cfg);
     let missing: Vec<String> =
         mapped.iter().filter(|c| !table.columns.contains_key(**c)).map(|c| cql_ident(c)).collect();
     if !missing.is_empty() {
@@ -216,6 +208,18 @@ pub fn statement_texts(cfg: &TableConfig, table: &TableShape) -> Result<Statemen
     Ok(StatementTexts { insert, delete })
 }
 
+/// The real columns a mapping writes (pseudo-columns `__ttl` and `__timestamp` left out).
+fn mapped_columns(cfg: &TableConfig) -> Vec<&str> {
+    cfg.mapping
+        .entries
+        .iter()
+        .filter_map(|e| match &e.column {
+            Column::Named(n) => Some(n.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Keyspace and table lookup with the reference connector's case hints.
 pub fn find_table<'a>(cluster: &'a scylla::cluster::ClusterState, cfg: &TableConfig) -> Result<&'a Table, String> {
     let ks_name = &cfg.table.keyspace;
@@ -264,15 +268,7 @@ impl TablePlan {
             Some(d) => Some(prepare(session, d, &cfg, &is_pk).await?),
             None => None,
         };
-        let mapped_real: Vec<&str> = cfg
-            .mapping
-            .entries
-            .iter()
-            .filter_map(|e| match &e.column {
-                Column::Named(n) => Some(n.as_str()),
-                _ => None,
-            })
-            .collect();
+        let mapped_real = mapped_columns(&cfg);
         let pk_only = mapped_real.len() == pk_names.len() && pk_names.iter().all(|p| mapped_real.contains(&p.as_str()));
         Ok(TablePlan {
             topic: cfg.topic.clone(),
