@@ -91,13 +91,18 @@ fn find<'a>(state: &'a ApiState, name: &str) -> Option<&'a ConnectorEntry> {
     state.connectors.iter().find(|c| c.name == name)
 }
 
-/// Settings whose values are secrets are never shown.
+/// Settings whose values are secrets (passwords, private keys, inline `base64:` key material) are
+/// never shown.
 fn shown_config(props: &Properties) -> BTreeMap<String, String> {
     props
         .iter()
         .map(|(k, v)| {
             let lower = k.to_ascii_lowercase();
-            let secret = lower.contains("password") || lower.contains("secret") || lower.ends_with("jaas.config");
+            let secret = lower.contains("password")
+                || lower.contains("secret")
+                || lower.contains("privatekey")
+                || lower.ends_with("jaas.config")
+                || v.trim_start().starts_with("base64:");
             (k.to_string(), if secret { "[hidden]".to_string() } else { v.to_string() })
         })
         .collect()
@@ -214,9 +219,16 @@ mod tests {
 
     #[test]
     fn secrets_are_hidden() {
-        let p = Properties::from_pairs([("auth.password", "s3cret"), ("auth.username", "bob")]);
+        let p = Properties::from_pairs([
+            ("auth.password", "s3cret"),
+            ("auth.username", "bob"),
+            ("ssl.openssl.privateKey", "/etc/keys/client.key"),
+            ("ssl.keystore.path", "base64:MIIK..."),
+        ]);
         let shown = shown_config(&p);
         assert_eq!(shown["auth.password"], "[hidden]");
+        assert_eq!(shown["ssl.openssl.privateKey"], "[hidden]");
+        assert_eq!(shown["ssl.keystore.path"], "[hidden]");
         assert_eq!(shown["auth.username"], "bob");
     }
 }

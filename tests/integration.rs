@@ -8,6 +8,8 @@ mod common;
 mod errors;
 #[path = "it/formats.rs"]
 mod formats;
+#[path = "it/security.rs"]
+mod security;
 #[path = "it/semantics.rs"]
 mod semantics;
 

@@ -6,12 +6,14 @@
 //! anything else is a global setting; unknown global keys are warnings, as in Kafka Connect.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use scylla::statement::Consistency;
 
 use super::driver::DriverSettings;
 use super::errors::ErrorHandling;
+use super::security::{self, Credentials, TlsSettings};
 use super::worker::{ConverterKind, parse_bool, translate_consumer_key};
 use super::{ConfigError, Properties, invalid};
 use crate::codec::TimeUnit;
@@ -92,8 +94,10 @@ pub struct ConnectorConfig {
     pub compression: Compression,
     /// `ignoreErrors` and Kafka Connect's `errors.*`, combined.
     pub errors: ErrorHandling,
-    pub username: Option<String>,
-    pub password: Option<String>,
+    /// `auth.*`: the PLAIN login, if any.
+    pub auth: Option<Credentials>,
+    /// `ssl.*`: TLS to Cassandra, if `ssl.provider` is not None.
+    pub tls: Option<Arc<TlsSettings>>,
     pub tables: Vec<TableConfig>,
     /// Per-topic `codec.*` settings; topics without any use the defaults.
     pub codecs: BTreeMap<String, CodecSettings>,
@@ -237,7 +241,7 @@ impl Reader<'_> {
     }
 }
 
-fn list(v: &str) -> Vec<String> {
+pub(super) fn list(v: &str) -> Vec<String> {
     v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
 }
 
@@ -281,8 +285,6 @@ impl ConnectorConfig {
         let mut table_keys: BTreeMap<(String, String, String), BTreeMap<&str, &str>> = BTreeMap::new();
         let mut codec_keys: BTreeMap<String, BTreeMap<&str, &str>> = BTreeMap::new();
         let mut consumer_overrides = BTreeMap::new();
-        let mut username = None;
-        let mut password = None;
         for (key, value) in props.iter() {
             if key.starts_with("topic.") {
                 match route_topic_key(key) {
@@ -299,31 +301,8 @@ impl ConnectorConfig {
                         "The setting: {key} does not match topic.keyspace.table nor topic.codec regular expression pattern"
                     )),
                 }
-            } else if key.starts_with("ssl.") {
-                if key == "ssl.provider" && value.trim() != "None" {
-                    let reason = match value.trim() {
-                        "JDK" | "OpenSSL" => "TLS to Cassandra is not supported yet; only None is accepted",
-                        _ => "String must be one of: None, JDK, OpenSSL (only None is supported yet)",
-                    };
-                    r.problems.push(invalid(key, value, reason));
-                } else if key != "ssl.provider" && key != "ssl.hostnameValidation" {
-                    warnings.push(format!("{key} has no effect while ssl.provider is None"));
-                }
-            } else if let Some(setting) = key.strip_prefix("auth.") {
-                match setting {
-                    "provider" => match value.trim() {
-                        "None" | "PLAIN" => {}
-                        "GSSAPI" => r.problems.push(invalid(
-                            key,
-                            value,
-                            "Kerberos (GSSAPI) authentication is not supported yet; allowed: None, PLAIN",
-                        )),
-                        _ => r.problems.push(invalid(key, value, "String must be one of: None, PLAIN, GSSAPI")),
-                    },
-                    "username" => username = Some(value.to_string()),
-                    "password" => password = Some(value.to_string()),
-                    _ => warnings.push(format!("{key} has no effect with PLAIN authentication")),
-                }
+            } else if key.starts_with("ssl.") || key.starts_with("auth.") {
+                // Read as a whole below (security.rs).
             } else if key.starts_with("datastax-java-driver") {
                 // Read as a whole below.
             } else if let Some(ck) = key.strip_prefix("consumer.override.") {
@@ -347,9 +326,7 @@ impl ConnectorConfig {
                 warnings.push(format!("{key}: single message transforms are not applied by this sink"));
             }
         }
-        if password.as_deref().is_some_and(|p| !p.is_empty()) && username.as_deref().unwrap_or("").is_empty() {
-            r.problems.push("auth.password was specified without auth.username".into());
-        }
+        let security = security::read(props, &mut r.problems, &mut warnings);
         if props.get("cloud.secureConnectBundle").is_some_and(|v| !v.trim().is_empty()) {
             r.problems.push(invalid(
                 "cloud.secureConnectBundle",
@@ -596,8 +573,8 @@ impl ConnectorConfig {
             connection_pool_local_size,
             compression,
             errors,
-            username: username.filter(|u| !u.is_empty()),
-            password,
+            auth: security.auth,
+            tls: security.tls,
             tables,
             codecs,
             key_converter,

@@ -10,6 +10,7 @@ pub mod driver;
 pub mod errors;
 pub mod properties;
 pub mod providers;
+pub mod security;
 pub mod worker;
 
 pub use connector::{ConnectorConfig, ErrorPolicy, TableConfig, TableRef};

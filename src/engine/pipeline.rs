@@ -165,7 +165,8 @@ async fn run_inner(
 ) -> Result<(), RunError> {
     let name = cfg.name.clone();
     let connector_metrics = options.metrics.connector(&name);
-    let Some(session) = connect_with_retry(&cfg, &shutdown).await else {
+    let connected = connect_with_retry(&cfg, &shutdown).await;
+    let Some(session) = connected.map_err(|e| RunError::Startup { name: name.clone(), problems: vec![e] })? else {
         return Ok(());
     };
     let session = Arc::new(session);
@@ -344,7 +345,7 @@ pub(crate) async fn build_plans(
 /// way start-up does, without consuming anything. The statements it would run, or every problem.
 pub async fn validate(cfg: &ConnectorConfig) -> Result<Vec<String>, Vec<String>> {
     let keyspaces: Vec<String> = cfg.tables.iter().map(|t| t.table.keyspace.clone()).collect();
-    let session = sink::connect(cfg, keyspaces).await.map_err(|e| vec![e])?;
+    let session = sink::connect(cfg, keyspaces).await.map_err(|e| vec![e.message])?;
     let (plans, problems) = build_plans(&session, cfg).await;
     if !problems.is_empty() {
         return Err(problems);
@@ -358,18 +359,20 @@ pub async fn validate(cfg: &ConnectorConfig) -> Result<Vec<String>, Vec<String>>
 }
 
 /// Cassandra unreachable at start-up is retried with backoff (and a log line each time), not
-/// turned into a crash loop. `None` when shut down while waiting.
-async fn connect_with_retry(cfg: &ConnectorConfig, shutdown: &CancellationToken) -> Option<Session> {
+/// turned into a crash loop. `None` when shut down while waiting. A refused login or TLS
+/// handshake is not retried: it is a start-up error.
+async fn connect_with_retry(cfg: &ConnectorConfig, shutdown: &CancellationToken) -> Result<Option<Session>, String> {
     let keyspaces: Vec<String> = cfg.tables.iter().map(|t| t.table.keyspace.clone()).collect();
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
     loop {
         match sink::connect(cfg, keyspaces.clone()).await {
-            Ok(s) => return Some(s),
+            Ok(s) => return Ok(Some(s)),
+            Err(e) if e.permanent => return Err(e.message),
             Err(e) => {
                 let delay = backoff.next_delay();
                 warn!(connector = %cfg.name, "{e}; retrying in {delay:?}");
                 tokio::select! {
-                    _ = shutdown.cancelled() => return None,
+                    _ = shutdown.cancelled() => return Ok(None),
                     _ = tokio::time::sleep(delay) => {}
                 }
             }

@@ -1,6 +1,8 @@
 //! The Cassandra side: one session per connector, and writes retried by one classification of
 //! what a retry can fix.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
@@ -8,7 +10,10 @@ use scylla::client::PoolSize;
 use scylla::client::execution_profile::ExecutionProfile;
 use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;
-use scylla::errors::{DbError, ExecutionError, RequestAttemptError};
+use scylla::errors::{
+    ConnectionError, ConnectionPoolError, ConnectionSetupRequestErrorKind, DbError, ExecutionError, NewSessionError,
+    RequestAttemptError,
+};
 use scylla::policies::load_balancing::DefaultPolicy;
 use scylla::statement::Consistency;
 
@@ -18,9 +23,32 @@ use scylla::value::{CqlValue, MaybeUnset};
 use super::plan::{BindValue, BoundRow};
 use crate::config::ConnectorConfig;
 use crate::config::connector::Compression;
+use crate::config::security::Verifier;
 
-/// Opens the connector's session: contact points, local DC, pool size, compression, timeout.
-pub async fn connect(cfg: &ConnectorConfig, keyspaces: Vec<String>) -> Result<Session, String> {
+/// Why no session could be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectError {
+    pub message: String,
+    /// Retrying cannot help: the login or the TLS handshake was refused, or TLS cannot be set
+    /// up. Otherwise (unreachable, timeouts) the cluster may come back.
+    pub permanent: bool,
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<ConnectError> for String {
+    fn from(e: ConnectError) -> String {
+        e.message
+    }
+}
+
+/// Opens the connector's session: contact points, local DC, pool size, compression, timeout,
+/// TLS (`ssl.*`) and login (`auth.*`).
+pub async fn connect(cfg: &ConnectorConfig, keyspaces: Vec<String>) -> Result<Session, ConnectError> {
     let nodes: Vec<String> = if cfg.contact_points.is_empty() {
         vec![format!("127.0.0.1:{}", cfg.port)]
     } else {
@@ -47,10 +75,126 @@ pub async fn connect(cfg: &ConnectorConfig, keyspaces: Vec<String>) -> Result<Se
             Compression::Lz4 => Some(scylla::frame::Compression::Lz4),
             Compression::Snappy => Some(scylla::frame::Compression::Snappy),
         });
-    if let Some(user) = &cfg.username {
-        builder = builder.user(user.clone(), cfg.password.clone().unwrap_or_default());
+    let at = nodes.join(", ");
+    let mut verifier = None;
+    let names = if cfg.tls.is_some() { names_by_ip(&nodes).await } else { HashMap::new() };
+    if let Some(tls) = &cfg.tls {
+        let (context, v) = tls
+            .context(names.clone())
+            .map_err(|e| ConnectError { message: format!("cannot set up TLS to Cassandra: {e}"), permanent: true })?;
+        builder = builder.tls_context(Some(context));
+        verifier = Some(v);
     }
-    builder.build().await.map_err(|e| format!("cannot connect to Cassandra at {}: {e}", nodes.join(", ")))
+    if let Some(auth) = &cfg.auth {
+        builder = builder.user(auth.username.clone(), auth.password.expose());
+    }
+    let e = match builder.build().await {
+        Ok(session) => return Ok(session),
+        Err(e) => diagnose(&e, &at, cfg, verifier.as_deref()),
+    };
+    // With TLS 1.3 a node's refusal of the client certificate can reach the driver as a mere
+    // dropped connection: one handshake of our own tells.
+    if let (false, Some(tls)) = (e.permanent, &cfg.tls)
+        && let Some(addr) = tokio::net::lookup_host(nodes[0].as_str()).await.ok().and_then(|mut a| a.next())
+    {
+        let tls = tls.clone();
+        if let Ok(Some(reason)) = tokio::task::spawn_blocking(move || tls.probe(addr, names)).await {
+            return Err(tls_failure(&at, &reason, cfg));
+        }
+    }
+    Err(e)
+}
+
+/// Contact points given by name, by the addresses they resolve to (for host-name validation).
+async fn names_by_ip(nodes: &[String]) -> HashMap<IpAddr, Vec<String>> {
+    let mut out: HashMap<IpAddr, Vec<String>> = HashMap::new();
+    for node in nodes {
+        let host = node.rsplit_once(':').map_or(node.as_str(), |(h, _)| h);
+        if host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().is_ok() {
+            continue;
+        }
+        if let Ok(addrs) = tokio::net::lookup_host(node.as_str()).await {
+            for a in addrs {
+                let names = out.entry(a.ip()).or_default();
+                if !names.iter().any(|n| n == host) {
+                    names.push(host.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What a failed session build means for the user, and whether a retry can help.
+fn diagnose(e: &NewSessionError, at: &str, cfg: &ConnectorConfig, verifier: Option<&Verifier>) -> ConnectError {
+    let permanent = |message: String| ConnectError { message, permanent: true };
+    if let Some(refusal) = verifier.and_then(Verifier::last_refusal) {
+        return permanent(format!("TLS connection to Cassandra at {at} refused: {refusal}"));
+    }
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(ConnectionError::ConnectionSetupRequestError(setup)) = err.downcast_ref::<ConnectionError>() {
+            match &setup.error {
+                // Cassandra words a failure to read the credentials (system_auth unavailable)
+                // "Unable to perform authentication: ..."; that one may pass on a retry.
+                ConnectionSetupRequestErrorKind::DbError(DbError::AuthenticationError, msg)
+                    if !msg.starts_with("Unable to perform authentication") =>
+                {
+                    let user = cfg.auth.as_ref().map(|a| a.username.as_str()).unwrap_or_default();
+                    return permanent(format!(
+                        "Cassandra at {at} refused the login of user {user} (auth.username / auth.password): {msg}"
+                    ));
+                }
+                ConnectionSetupRequestErrorKind::MissingAuthentication => {
+                    return permanent(format!(
+                        "Cassandra at {at} requires a login: set auth.username and auth.password"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        cur = match err.downcast_ref::<ConnectionPoolError>() {
+            Some(ConnectionPoolError::Broken { last_connection_error }) => Some(last_connection_error),
+            _ => err.source(),
+        };
+    }
+    // OpenSSL's errors ("error:0A000412:SSL routines:...:sslv3 alert bad certificate") are
+    // nested in I/O errors that hide them from `source()`; their text is in the message. An EOF
+    // in the middle of a handshake is a node going away, not a refusal.
+    let text = e.to_string();
+    if cfg.tls.is_some() && text.contains("SSL routines") && !text.contains("unexpected eof") {
+        return tls_failure(at, &tls_reason(&text), cfg);
+    }
+    ConnectError { message: format!("cannot connect to Cassandra at {at}: {e}"), permanent: false }
+}
+
+/// A TLS handshake the node (or OpenSSL) refused, with what to check.
+fn tls_failure(at: &str, reason: &str, cfg: &ConnectorConfig) -> ConnectError {
+    let client_cert = cfg.tls.as_ref().is_some_and(|t| t.has_client_certificate());
+    let hint = if reason.contains("alert") && !client_cert {
+        "; the node refused the TLS session: if it requires client certificates, give one \
+         (ssl.keystore.path with ssl.provider=JDK, ssl.openssl.keyCertChain and ssl.openssl.privateKey \
+         with OpenSSL)"
+    } else if reason.contains("alert") {
+        "; the node refused the TLS session: check that it trusts the client certificate's CA, and the \
+         TLS versions and ssl.cipherSuites"
+    } else if reason.contains("wrong version number") {
+        "; does this port speak TLS?"
+    } else if reason.contains("no ciphers available") || reason.contains("no shared cipher") {
+        "; no TLS version or cipher suite in common (ssl.cipherSuites)"
+    } else {
+        ""
+    };
+    ConnectError { message: format!("TLS handshake with Cassandra at {at} failed: {reason}{hint}"), permanent: true }
+}
+
+/// The reason part of an OpenSSL error text (`error:0A000412:SSL routines:fn:REASON:file:..`).
+fn tls_reason(text: &str) -> String {
+    text.split("SSL routines:")
+        .nth(1)
+        .and_then(|rest| rest.split(':').nth(1))
+        .map(str::to_string)
+        .unwrap_or_else(|| text.to_string())
 }
 
 fn with_port(cp: &str, port: u16) -> String {

@@ -235,9 +235,14 @@ async fn status_page_renders_live_numbers_in_a_browser() {
     produce(&topic, &records).await;
     let dir = temp_dir(&id);
     let worker = worker_file(&dir, "");
-    let conn = connector_file(&dir, "sink.properties", &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n"));
+    let conn = connector_file(
+        &dir,
+        "sink.properties",
+        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n"),
+    );
     let sink = Sink::start(&worker, &[&conn]);
-    let addr = rest_address(&sink, Duration::from_secs(30)).unwrap_or_else(|| panic!("no REST address:\n{}", sink.log()));
+    let addr =
+        rest_address(&sink, Duration::from_secs(30)).unwrap_or_else(|| panic!("no REST address:\n{}", sink.log()));
     assert_eq!(wait_for_count(&s, &format!("{ks}.t"), 25, Duration::from_secs(60)).await, 25, "{}", sink.log());
     let (code, page) = http("GET", &addr, "/ui");
     assert_eq!(code, 200);
