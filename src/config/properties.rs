@@ -34,14 +34,25 @@ impl Properties {
     }
 
     fn parse_properties(bytes: &[u8]) -> Result<Properties, ConfigError> {
-        let encoding = if std::str::from_utf8(bytes).is_ok() { encoding_rs::UTF_8 } else { encoding_rs::WINDOWS_1252 };
-        let mut map = BTreeMap::new();
-        java_properties::PropertiesIter::new_with_encoding(bytes, encoding)
-            .read_into(|k, v| {
-                map.insert(k, v);
-            })
-            .map_err(|e| ConfigError::new(vec![format!("not a valid properties file: {e}")]))?;
-        Ok(Properties { map })
+        // Decoded here, so the parser only ever sees UTF-8: its own Latin-1 decoding panics on
+        // some inputs (a lone 0xFF byte; found by fuzzing).
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0,
+        };
+        let parsed = std::panic::catch_unwind(|| {
+            let mut map = BTreeMap::new();
+            java_properties::PropertiesIter::new_with_encoding(text.as_bytes(), encoding_rs::UTF_8)
+                .read_into(|k, v| {
+                    map.insert(k, v);
+                })
+                .map(|()| map)
+        });
+        match parsed {
+            Ok(Ok(map)) => Ok(Properties { map }),
+            Ok(Err(e)) => Err(ConfigError::new(vec![format!("not a valid properties file: {e}")])),
+            Err(_) => Err(ConfigError::new(vec!["not a valid properties file".to_string()])),
+        }
     }
 
     /// Connect's REST shape `{"name": "x", "config": {...}}` or a flat `{"key": "value"}` object.
@@ -132,6 +143,13 @@ mod tests {
     fn utf8_and_latin1_files() {
         assert_eq!(Properties::parse("a=é".as_bytes()).unwrap().get("a"), Some("é"));
         assert_eq!(Properties::parse(b"a=\xe9").unwrap().get("a"), Some("é"));
+    }
+
+    #[test]
+    fn non_utf8_bytes_are_latin1_not_a_crash() {
+        // Regression: a lone 0xFF made the properties parser panic (fuzzing found it).
+        assert!(Properties::parse(b"\xff").is_ok());
+        assert_eq!(Properties::parse(b"k=\xff\xfe").unwrap().get("k"), Some("\u{ff}\u{fe}"));
     }
 
     #[test]

@@ -550,7 +550,7 @@ impl Pipeline {
             match r.row.statement.compute_partition_key(&r.row.values) {
                 Ok(pk) => {
                     let key = (Arc::as_ptr(&r.plan) as usize, pk);
-                    self.ties.order(&key, &mut r.row);
+                    self.ties.order(&key, &r.record, &mut r.row);
                     let group = groups.entry(key.clone()).or_insert_with(|| {
                         order.push(key);
                         Vec::new()
@@ -800,31 +800,47 @@ impl DrainTarget {
 /// Older write times are left alone (a deliberately older `__timestamp` must still lose).
 #[derive(Default)]
 struct WriteTimeOrder {
-    /// (table, partition key) → (last original write time, last written write time).
-    last: HashMap<(usize, bytes::Bytes), (i64, i64)>,
+    /// (table, partition key) → the last row ordered for it.
+    last: HashMap<(usize, bytes::Bytes), LastWrite>,
+}
+
+struct LastWrite {
+    original: i64,
+    written: i64,
+    /// The Kafka partition (topic hash, partition) and offset of that row's record.
+    source: (u64, i32),
+    offset: i64,
 }
 
 impl WriteTimeOrder {
     /// Bounds memory: ties only matter between records that arrive close together.
     const MAX_KEYS: usize = 100_000;
 
-    fn order(&mut self, key: &(usize, bytes::Bytes), row: &mut BoundRow) {
+    fn order(&mut self, key: &(usize, bytes::Bytes), record: &RecordId, row: &mut BoundRow) {
         let Some(original) = row.write_time() else { return };
         if self.last.len() >= Self::MAX_KEYS && !self.last.contains_key(key) {
             self.last.clear();
         }
+        let source = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            record.tp.topic.hash(&mut h);
+            (h.finish(), record.tp.partition)
+        };
         match self.last.get_mut(key) {
-            Some((last_original, last_written)) if original >= *last_original => {
-                let written = if original > *last_written { original } else { *last_written + 1 };
+            // A replay (after a rebalance or a retry) of a record at or before the last one of its
+            // Kafka partition: written at its own time, as the first time (which still stands).
+            Some(last) if last.source == source && record.offset <= last.offset => {}
+            Some(last) if original >= last.original => {
+                let written = if original > last.written { original } else { last.written + 1 };
                 if written != original {
                     row.set_write_time(written);
                 }
-                *last_original = original;
-                *last_written = written;
+                *last = LastWrite { original, written, source, offset: record.offset };
             }
             Some(_) => {}
             None => {
-                self.last.insert(key.clone(), (original, original));
+                self.last.insert(key.clone(), LastWrite { original, written: original, source, offset: record.offset });
             }
         }
     }
