@@ -54,7 +54,19 @@ pub async fn dry_run(
         }
     }
     // Where the group would resume; partitions it never committed start at the beginning.
-    let committed = consumer.committed_offsets(wanted, timeout).map_err(|e| format!("committed offsets: {e}"))?;
+    // A broker that just started may not have its group coordinator yet: retry for a while.
+    let mut attempts = 0;
+    let committed = loop {
+        match consumer.committed_offsets(wanted.clone(), timeout) {
+            Ok(c) => break c,
+            Err(e) if attempts < 10 => {
+                attempts += 1;
+                tracing::debug!(error = %e, "committed offsets not available yet; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(format!("committed offsets: {e}")),
+        }
+    };
     let mut start = TopicPartitionList::new();
     for e in committed.elements() {
         let offset = match e.offset() {
