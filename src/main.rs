@@ -85,13 +85,16 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
-    match cli.command {
+    let code = match cli.command {
         Command::Standalone { worker, connectors, until_end } => {
             runtime.block_on(standalone(worker, connectors, until_end))
         }
         Command::Validate { connectors } => runtime.block_on(validate(connectors)),
         Command::DryRun { worker, connector, records } => runtime.block_on(dry_run(worker, connector, records)),
-    }
+    };
+    // A consumer still closing in the background does not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
 }
 
 fn init_logging(format: LogFormat, filter: Option<&str>) {

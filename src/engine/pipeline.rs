@@ -319,6 +319,12 @@ async fn run_inner(
     }
     p.commit(&consumer, CommitMode::Sync);
     info!(connector = %name, records = p.records, "connector stopped");
+    // Closing the consumer leaves the group, which waits for the coordinator; an unresponsive
+    // broker must not keep the process from exiting (offsets are already committed).
+    let closing = tokio::task::spawn_blocking(move || drop(consumer));
+    if tokio::time::timeout(Duration::from_secs(10), closing).await.is_err() {
+        warn!(connector = %name, "leaving the consumer group took more than 10 s; exiting without waiting");
+    }
     match p.fatal {
         Some(reason) => Err(RunError::Failed { name, reason }),
         None => Ok(()),
