@@ -172,6 +172,13 @@ async fn status(State(state): State<Arc<ApiState>>, Path(name): Path<String>) ->
         "type": "sink",
         "assigned_partitions": assigned,
         "records_received": s.records,
+        // Partitions held at a record no policy tolerates (nothing after it is committed).
+        "held_partitions": s.held.iter().map(|h| json!({
+            "topic": h.tp.topic,
+            "partition": h.tp.partition,
+            "offset": h.offset,
+            "reason": h.reason,
+        })).collect::<Vec<_>>(),
     }))
     .into_response()
 }

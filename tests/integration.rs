@@ -179,17 +179,22 @@ async fn restart_resumes_from_committed_offsets() {
     }
 }
 
+/// Policy None: a bad record holds its partition (not committed past it, nothing after it
+/// fetched) while the other partitions go on; the hold shows in the log, `/status` and
+/// `/metrics`; a resume reads the partition again from the bad record.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_bad_record_stops_the_connector_and_is_not_committed() {
+async fn a_bad_record_holds_its_partition_while_the_others_go_on() {
     let id = unique("bad");
     let (topic, ks) = (id.clone(), id.clone());
     let s = cassandra().await;
     create_keyspace(&s, &ks).await;
     cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
-    create_topic(&topic, 1).await;
-    let mut records: Vec<Rec> = (0..5).map(|i| Rec::kv(format!("k{i}"), format!(r#"{{"n":{i}}}"#)).ts(TS0)).collect();
-    records.push(Rec::kv("bad", r#"{"n":"not a number"}"#).ts(TS0));
-    records.extend((6..9).map(|i| Rec::kv(format!("k{i}"), format!(r#"{{"n":{i}}}"#)).ts(TS0)));
+    create_topic(&topic, 2).await;
+    let good = |p: i32, i: i32| Rec::kv(format!("p{p}k{i}"), format!(r#"{{"n":{i}}}"#)).at(p).ts(TS0);
+    let mut records: Vec<Rec> = (0..5).map(|i| good(0, i)).collect();
+    records.push(Rec::kv("bad", r#"{"n":"not a number"}"#).at(0).ts(TS0));
+    records.extend((6..9).map(|i| good(0, i)));
+    records.extend((0..20).map(|i| good(1, i)));
     produce(&topic, &records).await;
 
     let dir = temp_dir(&id);
@@ -199,20 +204,55 @@ async fn a_bad_record_stops_the_connector_and_is_not_committed() {
         "sink.properties",
         &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n"),
     );
-    let mut sink = Sink::start(&worker, &[&conn]);
-    let status = sink.wait(Duration::from_secs(60)).expect("the connector stops by itself");
+    let sink = Sink::start(&worker, &[&conn]);
+    let group = format!("connect-{id}");
+    assert_eq!(wait_committed(&group, &topic, 2, 25, Duration::from_secs(60)).await, 25, "{}", sink.log());
+    // Partition 1 goes on: more records land while partition 0 is held.
+    produce(&topic, &(20..30).map(|i| good(1, i)).collect::<Vec<_>>()).await;
+    assert_eq!(wait_committed(&group, &topic, 2, 35, Duration::from_secs(60)).await, 35, "{}", sink.log());
+    let offsets = committed(&group, &topic, 2);
+    assert_eq!(offsets.get(&0), Some(&5), "the bad record and what follows stay uncommitted");
+    assert_eq!(offsets.get(&1), Some(&30));
+    assert_eq!(count(&s, &format!("{ks}.t")).await, 35, "p0 k0..k4 and p1 k0..k29; nothing after the bad record");
+
     let log = sink.log();
-    assert_eq!(status.code(), Some(1), "{log}");
     let expected = format!("topic={topic}, partition=0, offset=5, table={ks}.t, column=n, field=value.n");
     assert!(log.contains(&expected), "error names topic, partition, offset, column, field:\n{log}");
     assert!(log.contains("Could not parse 'not a number'"), "error gives the reason:\n{log}");
-    let committed = committed(&format!("connect-{id}"), &topic, 1);
-    assert_eq!(committed.get(&0), Some(&5), "the bad record and what follows stay uncommitted");
-    assert!(count(&s, &format!("{ks}.t")).await >= 5);
+    assert!(log.contains(&format!("Partition {topic}-0 is held at offset 5")), "{log}");
+
+    let addr = rest_address(&sink, Duration::from_secs(10)).unwrap_or_else(|| panic!("no REST address:\n{log}"));
+    let (code, body) = http("GET", &addr, &format!("/connectors/{id}/status"));
+    assert_eq!(code, 200);
+    let status: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(status["connector"]["state"], "RUNNING", "{body}");
+    let held = &status["held_partitions"];
+    assert_eq!(held.as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(
+        (held[0]["topic"].as_str(), held[0]["partition"].as_i64(), held[0]["offset"].as_i64()),
+        (Some(topic.as_str()), Some(0), Some(5)),
+        "{body}"
+    );
+    assert!(held[0]["reason"].as_str().unwrap_or("").contains("Could not parse 'not a number'"), "{body}");
+    let (_, metrics) = http("GET", &addr, "/metrics");
+    assert!(metrics.contains(&format!("cassandra_sink_held_partitions{{connector=\"{id}\"}} 1")), "{metrics}");
+
+    // Resume reads the held partition again from the bad record, which fails again.
+    assert_eq!(http("PUT", &addr, &format!("/connectors/{id}/resume")).0, 202);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while sink.log().matches(&format!("Partition {topic}-0 is held at offset 5")).count() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the partition is not read again:\n{}", sink.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(sink.log().contains(&format!("partition {topic}-0 released: reading again from offset 5")));
+    let (code, log) = sink.stop();
+    assert!(code.success(), "a stop by request exits 0, holds or not: {code:?}\n{log}");
+    assert_eq!(committed(&group, &topic, 2).get(&0), Some(&5));
 }
 
+/// `--until-end` writes every partition it can, then exits 1 naming the held one.
 #[tokio::test(flavor = "multi_thread")]
-async fn malformed_json_without_its_primary_key_stops_the_connector() {
+async fn malformed_json_without_its_primary_key_holds_and_fails_the_drain() {
     let id = unique("malformed");
     let (topic, ks) = (id.clone(), id.clone());
     let s = cassandra().await;
@@ -227,12 +267,16 @@ async fn malformed_json_without_its_primary_key_stops_the_connector() {
         "sink.properties",
         &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=id=value.id, n=value.n\n"),
     );
-    let mut sink = Sink::start(&worker, &[&conn]);
-    let status = sink.wait(Duration::from_secs(60)).expect("the connector stops by itself");
+    let mut sink = Sink::start_until_end(&worker, &[&conn]);
+    let status = sink.wait(Duration::from_secs(60)).expect("the drain stops by itself");
     let log = sink.log();
     assert_eq!(status.code(), Some(1), "{log}");
     assert!(log.contains(&format!("topic={topic}, partition=0, offset=1, table={ks}.t")), "{log}");
     assert!(log.contains("Primary key column(s) id cannot be left unmapped"), "{log}");
+    assert!(
+        log.contains(&format!("partition {topic}-0 held at offset 1")),
+        "the exit names the held partition:\n{log}"
+    );
     assert_eq!(committed(&format!("connect-{id}"), &topic, 1).get(&0), Some(&1));
     assert_eq!(count(&s, &format!("{ks}.t")).await, 1);
 }

@@ -68,6 +68,7 @@ pub struct Metrics {
     dead_lettered: Family<ConnectorLabels, Counter>,
     in_flight: Family<ConnectorLabels, Gauge>,
     rebalances: Family<ConnectorLabels, Counter>,
+    held_partitions: Family<ConnectorLabels, Gauge>,
     committed_offset: Family<PartitionLabels, Gauge>,
     lag: Family<PartitionLabels, Gauge>,
 }
@@ -91,6 +92,8 @@ pub struct ConnectorMetrics {
     pub dead_lettered: Counter,
     pub in_flight: Gauge,
     pub rebalances: Counter,
+    /// Partitions held at a record that failed without tolerance.
+    pub held_partitions: Gauge,
     root: Arc<Metrics>,
 }
 
@@ -106,6 +109,7 @@ impl Default for Metrics {
         let dead_lettered = Family::default();
         let in_flight = Family::default();
         let rebalances = Family::default();
+        let held_partitions = Family::default();
         let committed_offset = Family::default();
         let lag = Family::default();
         let mut r = Registry::with_prefix("cassandra_sink");
@@ -127,6 +131,11 @@ impl Default for Metrics {
         r.register("dead_lettered_records", "Records written to the dead-letter topic", dead_lettered.clone());
         r.register("in_flight_requests", "Write requests in flight", in_flight.clone());
         r.register("rebalances", "Partition assignment changes", rebalances.clone());
+        r.register(
+            "held_partitions",
+            "Partitions held at a record that failed without tolerance (nothing after it is committed)",
+            held_partitions.clone(),
+        );
         r.register("committed_offset", "Last committed offset (next offset to consume)", committed_offset.clone());
         r.register("consumer_lag", "Records between the committed position and the partition's end", lag.clone());
         Metrics {
@@ -141,6 +150,7 @@ impl Default for Metrics {
             dead_lettered,
             in_flight,
             rebalances,
+            held_partitions,
             committed_offset,
             lag,
         }
@@ -156,6 +166,7 @@ impl Metrics {
             dead_lettered: self.dead_lettered.get_or_create_owned(&l),
             in_flight: self.in_flight.get_or_create_owned(&l),
             rebalances: self.rebalances.get_or_create_owned(&l),
+            held_partitions: self.held_partitions.get_or_create_owned(&l),
             root: self.clone(),
         }
     }

@@ -6,6 +6,7 @@
 //! of that partition is written (or dead-lettered / skipped by policy).
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A Kafka topic-partition.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -84,6 +85,110 @@ impl OffsetTracker {
     }
 }
 
+/// A record, as the offset tracker and the write units know it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RecordId {
+    pub tp: TopicPartition,
+    pub offset: i64,
+}
+
+/// What is finished, shared by the pipeline loop (which starts records), the write tasks (which
+/// finish them) and the rebalance callback (which waits for the writes of revoked partitions
+/// before committing them).
+#[derive(Debug, Default)]
+pub struct Progress {
+    tracker: OffsetTracker,
+    /// Units of work of each record still running; a record is finished when it reaches zero.
+    remaining: HashMap<RecordId, usize>,
+    /// Rows and dead letters being written, per partition.
+    writing: HashMap<TopicPartition, usize>,
+}
+
+/// [`Progress`] behind a lock; every critical section is a few map operations, never I/O.
+#[derive(Debug, Default, Clone)]
+pub struct SharedProgress(Arc<Mutex<Progress>>);
+
+impl SharedProgress {
+    pub fn lock(&self) -> MutexGuard<'_, Progress> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Progress {
+    /// A record was received and its work started.
+    pub fn register(&mut self, record: &RecordId) {
+        self.tracker.register(&record.tp, record.offset);
+    }
+
+    /// How many units of work a record waits for; none means it is finished now.
+    pub fn settle(&mut self, record: RecordId, units: usize) {
+        if units == 0 {
+            self.tracker.complete(&record.tp, record.offset);
+        } else {
+            *self.remaining.entry(record).or_insert(0) += units;
+        }
+    }
+
+    /// One unit of a record is finished; the record is when its last unit is.
+    pub fn unit_done(&mut self, record: &RecordId) {
+        match self.remaining.get_mut(record) {
+            Some(n) if *n > 1 => *n -= 1,
+            Some(_) => {
+                self.remaining.remove(record);
+                self.tracker.complete(&record.tp, record.offset);
+            }
+            // Held, abandoned, or its partition was revoked.
+            None => {}
+        }
+    }
+
+    /// The record stays unfinished for good (held or abandoned): its partition is not committed
+    /// past it.
+    pub fn leave_unfinished(&mut self, record: &RecordId) {
+        self.remaining.remove(record);
+    }
+
+    pub fn writing_started(&mut self, tp: &TopicPartition) {
+        match self.writing.get_mut(tp) {
+            Some(n) => *n += 1,
+            None => {
+                self.writing.insert(tp.clone(), 1);
+            }
+        }
+    }
+
+    pub fn writing_finished(&mut self, tp: &TopicPartition) {
+        if let Some(n) = self.writing.get_mut(tp) {
+            *n -= 1;
+            if *n == 0 {
+                self.writing.remove(tp);
+            }
+        }
+    }
+
+    /// Rows and dead letters of the partition still being written.
+    pub fn writing(&self, tp: &TopicPartition) -> usize {
+        self.writing.get(tp).copied().unwrap_or(0)
+    }
+
+    /// Forgets revoked partitions: nothing more is committed for them from here. Writes still
+    /// running for them finish unobserved.
+    pub fn forget(&mut self, tps: &[TopicPartition]) {
+        for tp in tps {
+            self.tracker.forget(tp);
+        }
+        self.remaining.retain(|r, _| !tps.contains(&r.tp));
+    }
+
+    pub fn tracker(&self) -> &OffsetTracker {
+        &self.tracker
+    }
+
+    pub fn tracker_mut(&mut self) -> &mut OffsetTracker {
+        &mut self.tracker
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +227,48 @@ mod tests {
         t.forget(&tp(0));
         assert_eq!(t.position(&tp(0)), None);
         assert_eq!(t.in_flight(), 0);
+    }
+
+    fn rec(p: i32, offset: i64) -> RecordId {
+        RecordId { tp: tp(p), offset }
+    }
+
+    #[test]
+    fn a_record_finishes_with_its_last_unit() {
+        let mut p = Progress::default();
+        for o in 0..3 {
+            p.register(&rec(0, o));
+        }
+        p.settle(rec(0, 0), 2);
+        p.settle(rec(0, 1), 0);
+        p.settle(rec(0, 2), 1);
+        p.unit_done(&rec(0, 2));
+        p.unit_done(&rec(0, 0));
+        assert_eq!(p.tracker().position(&tp(0)), Some(0), "offset 0 still has a unit running");
+        p.unit_done(&rec(0, 0));
+        assert_eq!(p.tracker().position(&tp(0)), Some(3));
+    }
+
+    #[test]
+    fn an_unfinished_record_holds_its_partition_and_forget_drops_it() {
+        let mut p = Progress::default();
+        p.register(&rec(0, 7));
+        p.register(&rec(0, 8));
+        p.settle(rec(0, 7), 1);
+        p.settle(rec(0, 8), 1);
+        p.leave_unfinished(&rec(0, 7));
+        p.unit_done(&rec(0, 7));
+        p.unit_done(&rec(0, 8));
+        assert_eq!(p.tracker().position(&tp(0)), Some(7));
+        p.writing_started(&tp(0));
+        p.writing_started(&tp(0));
+        p.writing_finished(&tp(0));
+        assert_eq!(p.writing(&tp(0)), 1);
+        p.forget(&[tp(0)]);
+        assert_eq!(p.tracker().position(&tp(0)), None);
+        p.writing_finished(&tp(0));
+        p.writing_finished(&tp(0));
+        assert_eq!(p.writing(&tp(0)), 0, "a count never goes below zero");
     }
 
     proptest! {

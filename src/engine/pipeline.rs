@@ -4,8 +4,12 @@
 //! written (or it is dead-lettered or skipped by policy) and every earlier record of its partition
 //! is too. Rows carry the Kafka timestamp as write time, so replays after a crash are harmless.
 //!
-//! Shutdown and fatal errors follow one path: stop fetching, let in-flight work finish (bounded
-//! by `drain_timeout`), commit what is finished, return.
+//! A record that fails without tolerance (policy None) holds its partition: nothing at or after
+//! it is committed, the partition stops fetching, the others go on; the hold is in the log and
+//! the status, and is retried on resume or restart.
+//!
+//! Shutdown follows one path: stop fetching, let in-flight work finish (bounded by
+//! `drain_timeout`), commit what is finished, return.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,11 +27,11 @@ use tracing::{debug, error, info, warn};
 
 use super::dead_letter::{DeadLetters, OwnedRecord};
 use super::metrics::{ConnectorMetrics, Metrics, TableMetrics};
-use super::offsets::{OffsetTracker, TopicPartition};
+use super::offsets::{OffsetTracker, RecordId, SharedProgress, TopicPartition};
 use super::plan::{BindValue, BoundRow, RecordView, RowError, TablePlan};
 use super::sink::{self, Backoff, Retry};
 use super::source::{self, AssignmentEvent, SinkConsumer};
-use super::status::{ConnectorStatus, State};
+use super::status::{ConnectorStatus, DrainProgress, Held, State};
 use crate::codec::record::{Converter, DecodeFailure, decode_record};
 use crate::config::{ConnectorConfig, ConverterKind, ErrorHandling, Stage, WorkerConfig};
 
@@ -37,7 +41,8 @@ pub enum RunError {
     /// The configuration does not fit the live cluster: every problem, each naming key and value.
     #[error("connector {name} cannot start:\n  - {}", problems.join("\n  - "))]
     Startup { name: String, problems: Vec<String> },
-    /// A record failed in a way no policy tolerates; its offset is not committed.
+    /// `--until-end` finished every partition it could, but some are held at a record that
+    /// failed in a way no policy tolerates; those offsets are not committed.
     #[error("connector {name} stopped: {reason}")]
     Failed { name: String, reason: String },
 }
@@ -63,13 +68,6 @@ impl Default for RunOptions {
             until_end: false,
         }
     }
-}
-
-/// A record, as the offset tracker and the write units know it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct RecordId {
-    tp: TopicPartition,
-    offset: i64,
 }
 
 /// A mapped row waiting to be grouped into a request.
@@ -115,12 +113,15 @@ struct Pipeline {
     plans: HashMap<String, Arc<[Arc<TablePlan>]>>,
     session: Arc<Session>,
     dead_letters: Option<Arc<DeadLetters>>,
-    tracker: OffsetTracker,
+    /// Shared with the write tasks and the consumer's rebalance callback.
+    progress: SharedProgress,
     in_flight: Arc<Semaphore>,
     max_in_flight: usize,
     max_batch: usize,
-    /// Units of work of each record still running; a record is finished when it reaches zero.
-    remaining: HashMap<RecordId, usize>,
+    /// Partitions held at a failing record (policy None), and the offset of that record.
+    held: HashMap<TopicPartition, Held>,
+    /// Newly held partitions, paused at the next turn of the loop.
+    to_pause: Vec<TopicPartition>,
     to_dead_letter: Vec<DeadLetter>,
     ties: WriteTimeOrder,
     metrics: ConnectorMetrics,
@@ -128,8 +129,6 @@ struct Pipeline {
     table_metrics: HashMap<usize, TableMetrics>,
     status: Arc<ConnectorStatus>,
     paused: bool,
-    /// Shared with the consumer's rebalance callback.
-    positions: source::Positions,
     done_tx: mpsc::UnboundedSender<Done>,
     /// Cancelled when in-flight writes must stop retrying (drain timeout passed).
     abandon: CancellationToken,
@@ -198,8 +197,8 @@ async fn run_inner(
     };
 
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-    let positions = source::Positions::default();
-    let consumer = source::create(&cfg, &worker, events_tx, connector_metrics.clone(), positions.clone())
+    let progress = SharedProgress::default();
+    let consumer = source::create(&cfg, &worker, events_tx, connector_metrics.clone(), progress.clone())
         .map_err(|reason| RunError::Startup { name: name.clone(), problems: vec![reason] })?;
     info!(connector = %name, group = %cfg.group_id(), tables = cfg.tables.len(), "connector started");
 
@@ -212,18 +211,18 @@ async fn run_inner(
         plans: plans.into_iter().map(|(t, v)| (t, Arc::from(v))).collect(),
         session,
         dead_letters,
-        tracker: OffsetTracker::default(),
+        progress,
         in_flight: Arc::new(Semaphore::new(cfg.max_concurrent_requests)),
         max_in_flight: cfg.max_concurrent_requests,
         max_batch: cfg.max_records_in_batch,
-        remaining: HashMap::new(),
+        held: HashMap::new(),
+        to_pause: Vec::new(),
         to_dead_letter: Vec::new(),
         ties: WriteTimeOrder::default(),
         table_metrics: HashMap::new(),
         metrics: connector_metrics,
         status: options.status.clone(),
         paused: false,
-        positions,
         done_tx,
         abandon: CancellationToken::new(),
         fatal: None,
@@ -256,6 +255,9 @@ async fn run_inner(
             _ = commit_tick.tick() => p.commit(&consumer, CommitMode::Async),
             Ok(()) = paused_rx.changed() => {
                 let paused = *paused_rx.borrow_and_update();
+                if !paused {
+                    p.release_holds(&consumer);
+                }
                 p.set_paused(&consumer, paused);
             }
             msg = consumer.recv(), if p.in_flight.available_permits() > 0 => {
@@ -281,14 +283,23 @@ async fn run_inner(
             }
         }
         p.send_dead_letters().await;
-        if p.fatal.is_some() {
-            break;
-        }
-        if let Some(target) = &mut drain
-            && target.reached(&p.tracker, &name)
-        {
-            info!(connector = %name, "every partition is written up to its end offset at start; stopping");
-            break;
+        p.pause_held(&consumer);
+        if let Some(target) = &mut drain {
+            let left = target.left(p.progress.lock().tracker(), &p.held, &name);
+            p.status.update(|s| {
+                s.drain = Some(DrainProgress {
+                    written: (target.total - left.total).max(0) as u64,
+                    total: target.total as u64,
+                })
+            });
+            if left.unheld == 0 {
+                if p.held.is_empty() {
+                    info!(connector = %name, "every partition is written up to its end offset at start; stopping");
+                } else {
+                    p.fatal = Some(p.hold_summary());
+                }
+                break;
+            }
         }
     }
 
@@ -311,13 +322,17 @@ async fn run_inner(
         tokio::select! {
             Some(done) = done_rx.recv() => p.finish(done),
             Some(event) = events_rx.recv() => p.on_assignment(event, &consumer),
-            _ = tokio::time::sleep(remaining.max(Duration::from_millis(10))) => {}
+            // Successful writes settle themselves without a message: look again shortly.
+            _ = tokio::time::sleep(remaining.clamp(Duration::from_millis(1), Duration::from_millis(10))) => {}
         }
     }
     while let Ok(done) = done_rx.try_recv() {
         p.finish(done);
     }
     p.commit(&consumer, CommitMode::Sync);
+    if !p.held.is_empty() && p.fatal.is_none() {
+        warn!(connector = %name, "stopping with held partitions; they resume from the failing record: {}", p.hold_summary());
+    }
     info!(connector = %name, records = p.records, "connector stopped");
     // Closing the consumer leaves the group, which waits for the coordinator; an unresponsive
     // broker must not keep the process from exiting (offsets are already committed).
@@ -389,8 +404,8 @@ async fn connect_with_retry(cfg: &ConnectorConfig, shutdown: &CancellationToken)
 /// How a failure was dealt with.
 #[derive(Debug, PartialEq, Eq)]
 enum Handled {
-    /// Not tolerated: the connector stops, the record stays uncommitted.
-    Stop,
+    /// Not tolerated: the record's partition is held there, the record stays uncommitted.
+    Hold,
     /// Tolerated, logged and skipped.
     Skip,
     /// Tolerated and queued for the dead-letter topic.
@@ -405,7 +420,11 @@ impl Pipeline {
             tp: TopicPartition { topic: m.topic().to_string(), partition: m.partition() },
             offset: m.offset(),
         };
-        self.tracker.register(&record.tp, record.offset);
+        if self.held.contains_key(&record.tp) {
+            // Fetched before the partition was paused: read again when the hold is released.
+            return;
+        }
+        self.progress.lock().register(&record);
         self.records += 1;
         self.status.update(|s| s.records += 1);
         let original = self.dead_letters.as_ref().map(|_| Arc::new(OwnedRecord::from_message(m)));
@@ -420,7 +439,7 @@ impl Pipeline {
             let plan = plan.map(|p| &**p);
             let message = mapping_message(&record, plan, &e, p.errors.log_include_messages.then_some(m));
             match p.failure(&record, original.as_ref(), stage, message) {
-                Handled::Stop => false,
+                Handled::Hold => false,
                 Handled::Skip => true,
                 Handled::DeadLetter => {
                     *units += 1;
@@ -481,36 +500,10 @@ impl Pipeline {
 
     /// Records how many units of work a record waits for; none means it is finished now.
     fn settle(&mut self, record: RecordId, units: usize) {
-        if units == 0 {
-            self.complete(&record);
-        } else {
-            *self.remaining.entry(record).or_insert(0) += units;
-        }
+        self.progress.lock().settle(record, units);
     }
 
-    /// A record is finished: its partition's committable position may move.
-    fn complete(&mut self, record: &RecordId) {
-        self.tracker.complete(&record.tp, record.offset);
-        if let Some(pos) = self.tracker.position(&record.tp) {
-            let mut positions = self.positions.lock().unwrap_or_else(|e| e.into_inner());
-            positions.insert(record.tp.clone(), pos);
-        }
-    }
-
-    /// One unit of a record is finished.
-    fn unit_done(&mut self, record: &RecordId) {
-        match self.remaining.get_mut(record) {
-            Some(n) if *n > 1 => *n -= 1,
-            Some(_) => {
-                self.remaining.remove(record);
-                self.complete(record);
-            }
-            // Stopped on, abandoned, or its partition was revoked.
-            None => {}
-        }
-    }
-
-    /// The error policy, in one place: stop, skip, or dead-letter.
+    /// The error policy, in one place: hold, skip, or dead-letter.
     fn failure(
         &mut self,
         record: &RecordId,
@@ -519,13 +512,8 @@ impl Pipeline {
         message: String,
     ) -> Handled {
         if !self.errors.tolerates(stage) {
-            error!(connector = %self.name, stage = stage.as_str(), "{message}");
-            if self.fatal.is_none() {
-                self.fatal = Some(message);
-            }
-            // The record stays unfinished: its partition is not committed past it.
-            self.remaining.remove(record);
-            return Handled::Stop;
+            self.hold(record, stage, message);
+            return Handled::Hold;
         }
         match (&self.dead_letters, original) {
             (Some(dlq), Some(original)) => {
@@ -542,6 +530,96 @@ impl Pipeline {
                 warn!(connector = %self.name, stage = stage.as_str(), "{message} (skipped)");
                 Handled::Skip
             }
+        }
+    }
+
+    /// Holds the record's partition at the record: it stays unfinished (nothing at or after it is
+    /// committed) and the partition stops fetching, until a resume or a restart reads it again.
+    fn hold(&mut self, record: &RecordId, stage: Stage, message: String) {
+        self.progress.lock().leave_unfinished(record);
+        if let Some(h) = self.held.get_mut(&record.tp) {
+            // Already held: a later failure of a record already in flight changes nothing, an
+            // earlier one moves the point the partition resumes from.
+            if record.offset < h.offset {
+                h.offset = record.offset;
+                h.reason = message.clone();
+            }
+            error!(connector = %self.name, stage = stage.as_str(), "{message}");
+        } else {
+            error!(
+                connector = %self.name,
+                stage = stage.as_str(),
+                "{}. Partition {}-{} is held at offset {}: nothing from there is committed until the \
+                 connector is resumed or restarted; other partitions go on",
+                message.trim_end_matches('.'),
+                record.tp.topic,
+                record.tp.partition,
+                record.offset
+            );
+            self.held.insert(
+                record.tp.clone(),
+                Held { tp: record.tp.clone(), offset: record.offset, reason: message.clone() },
+            );
+            self.to_pause.push(record.tp.clone());
+        }
+        self.publish_holds();
+    }
+
+    fn publish_holds(&self) {
+        let mut held: Vec<Held> = self.held.values().cloned().collect();
+        held.sort_by(|a, b| a.tp.cmp(&b.tp));
+        self.metrics.held_partitions.set(held.len() as i64);
+        self.status.update(|s| s.held = held);
+    }
+
+    fn hold_summary(&self) -> String {
+        let mut held: Vec<&Held> = self.held.values().collect();
+        held.sort_by(|a, b| a.tp.cmp(&b.tp));
+        let parts: Vec<String> = held
+            .iter()
+            .map(|h| format!("partition {}-{} held at offset {}: {}", h.tp.topic, h.tp.partition, h.offset, h.reason))
+            .collect();
+        parts.join("; ")
+    }
+
+    /// Stops fetching the partitions held since the last turn.
+    fn pause_held(&mut self, consumer: &SinkConsumer) {
+        if self.to_pause.is_empty() {
+            return;
+        }
+        let mut tpl = TopicPartitionList::new();
+        for tp in self.to_pause.drain(..) {
+            tpl.add_partition(&tp.topic, tp.partition);
+        }
+        if let Err(e) = consumer.pause(&tpl) {
+            // Records fetched meanwhile are dropped on arrival (see `accept`), so this only costs
+            // fetching.
+            warn!(connector = %self.name, error = %e, "cannot pause a held partition");
+        }
+    }
+
+    /// Resume / restart: every held partition is read again from its failing record.
+    fn release_holds(&mut self, consumer: &SinkConsumer) {
+        if self.held.is_empty() {
+            return;
+        }
+        let mut tpl = TopicPartitionList::new();
+        for h in self.held.values() {
+            // Asynchronous (no timeout): the fetcher starts over at the failing record.
+            if let Err(e) = consumer.seek(&h.tp.topic, h.tp.partition, Offset::Offset(h.offset), Duration::ZERO) {
+                warn!(connector = %self.name, error = %e, "cannot rewind held partition {}-{}", h.tp.topic, h.tp.partition);
+                continue;
+            }
+            tpl.add_partition(&h.tp.topic, h.tp.partition);
+            info!(connector = %self.name, "partition {}-{} released: reading again from offset {}", h.tp.topic, h.tp.partition, h.offset);
+        }
+        self.held.retain(|tp, _| tpl.find_partition(&tp.topic, tp.partition).is_none());
+        self.to_pause.clear();
+        self.publish_holds();
+        if !self.paused
+            && let Err(e) = consumer.resume(&tpl)
+        {
+            warn!(connector = %self.name, error = %e, "cannot resume released partitions");
         }
     }
 
@@ -585,6 +663,13 @@ impl Pipeline {
         units.extend(singles);
         for unit in units {
             let Ok(permit) = self.in_flight.clone().acquire_owned().await else { return };
+            {
+                let mut progress = self.progress.lock();
+                for r in &unit {
+                    progress.writing_started(&r.record.tp);
+                }
+            }
+            let progress = self.progress.clone();
             let session = self.session.clone();
             let done_tx = self.done_tx.clone();
             let retry = RetryPolicy {
@@ -601,7 +686,10 @@ impl Pipeline {
                 let _permit = permit;
                 let results = write_unit(&session, unit, &retry, &name, metrics.as_ref()).await;
                 in_flight.dec();
-                let _ = done_tx.send(Done { results, dead_letter: false });
+                let failures = finish_written(&progress, results);
+                if !failures.is_empty() {
+                    let _ = done_tx.send(Done { results: failures, dead_letter: false });
+                }
             });
         }
     }
@@ -611,6 +699,8 @@ impl Pipeline {
         let Some(dlq) = self.dead_letters.clone() else { return };
         for letter in std::mem::take(&mut self.to_dead_letter) {
             let Ok(permit) = self.in_flight.clone().acquire_owned().await else { return };
+            self.progress.lock().writing_started(&letter.record.tp);
+            let progress = self.progress.clone();
             let (dlq, done_tx) = (dlq.clone(), self.done_tx.clone());
             let dead_lettered = self.metrics.dead_lettered.clone();
             tokio::spawn(async move {
@@ -627,31 +717,27 @@ impl Pipeline {
                     }
                     Err(message) => Outcome::Failed { stage: letter.stage, message },
                 };
-                let _ = done_tx.send(Done { results: vec![(letter.record, None, outcome)], dead_letter: true });
+                let failures = finish_written(&progress, vec![(letter.record, None, outcome)]);
+                if !failures.is_empty() {
+                    let _ = done_tx.send(Done { results: failures, dead_letter: true });
+                }
             });
         }
     }
 
+    /// Failed writes (successes and abandons are settled by the write tasks themselves).
     fn finish(&mut self, done: Done) {
         for (record, original, outcome) in done.results {
             match outcome {
-                Outcome::Done => self.unit_done(&record),
-                Outcome::Abandoned => {
-                    // Left unfinished: written again after a restart.
-                    self.remaining.remove(&record);
-                }
-                Outcome::Failed { message, .. } if done.dead_letter => {
-                    // A record that cannot be dead-lettered must not be lost: stop.
-                    error!(connector = %self.name, "{message}");
-                    if self.fatal.is_none() {
-                        self.fatal = Some(message);
-                    }
-                    self.remaining.remove(&record);
+                Outcome::Done | Outcome::Abandoned => {}
+                Outcome::Failed { stage, message } if done.dead_letter => {
+                    // A record that cannot be dead-lettered must not be lost: its partition holds.
+                    self.hold(&record, stage, message);
                 }
                 Outcome::Failed { stage, message } => match self.failure(&record, original.as_ref(), stage, message) {
-                    Handled::Skip => self.unit_done(&record),
+                    Handled::Skip => self.progress.lock().unit_done(&record),
                     // The row's unit becomes the dead-letter write's.
-                    Handled::DeadLetter | Handled::Stop => {}
+                    Handled::DeadLetter | Handled::Hold => {}
                 },
             }
         }
@@ -674,13 +760,12 @@ impl Pipeline {
             }
             AssignmentEvent::Revoked(tps) => {
                 info!(connector = %self.name, partitions = ?tps, "partitions revoked");
-                let mut positions = self.positions.lock().unwrap_or_else(|e| e.into_inner());
-                for tp in &tps {
-                    self.tracker.forget(tp);
-                    positions.remove(tp);
+                self.progress.lock().forget(&tps);
+                let held = self.held.len();
+                self.held.retain(|tp, _| !tps.contains(tp));
+                if self.held.len() != held {
+                    self.publish_holds();
                 }
-                drop(positions);
-                self.remaining.retain(|r, _| !tps.contains(&r.tp));
                 self.status.update(|s| s.assigned.retain(|tp| !tps.contains(tp)));
             }
         }
@@ -708,7 +793,7 @@ impl Pipeline {
     }
 
     fn commit(&mut self, consumer: &SinkConsumer, mode: CommitMode) {
-        let commits = self.tracker.take_commits();
+        let commits = self.progress.lock().tracker_mut().take_commits();
         if commits.is_empty() {
             return;
         }
@@ -782,22 +867,32 @@ impl DrainTarget {
         DrainTarget { ends, total, started: Instant::now(), last_report: Instant::now() }
     }
 
-    /// Whether every partition is written up to its target; logs progress every 5 s.
-    fn reached(&mut self, tracker: &OffsetTracker, connector: &str) -> bool {
-        let mut left = 0;
+    /// Records left to write, in all partitions and in those not held; logs progress every 5 s.
+    fn left(&mut self, tracker: &OffsetTracker, held: &HashMap<TopicPartition, Held>, connector: &str) -> Left {
+        let mut left = Left { total: 0, unheld: 0 };
         for (tp, end) in &self.ends {
             let pos = tracker.position(tp).unwrap_or(0);
-            left += (end - pos).max(0);
+            let n = (end - pos).max(0);
+            left.total += n;
+            if !held.contains_key(tp) {
+                left.unheld += n;
+            }
         }
-        if left > 0 && self.last_report.elapsed() >= Duration::from_secs(5) {
+        if left.total > 0 && self.last_report.elapsed() >= Duration::from_secs(5) {
             self.last_report = Instant::now();
-            let done = self.total - left;
+            let done = self.total - left.total;
             let rate = done as f64 / self.started.elapsed().as_secs_f64().max(0.001);
-            let eta = if rate > 0.0 { format!("{:.0} s", left as f64 / rate) } else { "unknown".into() };
+            let eta = if rate > 0.0 { format!("{:.0} s", left.total as f64 / rate) } else { "unknown".into() };
             info!(connector, written = done, total = self.total, rate = format!("{rate:.0}/s"), eta, "draining");
         }
-        left == 0
+        left
     }
+}
+
+struct Left {
+    total: i64,
+    /// In partitions that are not held.
+    unheld: i64,
 }
 
 /// Keeps Kafka order among rows of one Cassandra partition whose write times tie (spec "differ"
@@ -885,6 +980,26 @@ fn shown(bytes: Option<&[u8]>) -> String {
             if b.len() > 1024 { format!("{text}…") } else { text }
         }
     }
+}
+
+/// Settles a finished unit's successes and abandons in the shared progress (so a revoke waiting
+/// for them sees them at once); returns the failures, which the policy decides in the loop.
+fn finish_written(
+    progress: &SharedProgress,
+    results: Vec<(RecordId, Option<Arc<OwnedRecord>>, Outcome)>,
+) -> Vec<(RecordId, Option<Arc<OwnedRecord>>, Outcome)> {
+    let mut failures = Vec::new();
+    let mut progress = progress.lock();
+    for (record, original, outcome) in results {
+        progress.writing_finished(&record.tp);
+        match outcome {
+            Outcome::Done => progress.unit_done(&record),
+            // Left unfinished: written again after a restart.
+            Outcome::Abandoned => progress.leave_unfinished(&record),
+            Outcome::Failed { .. } => failures.push((record, original, outcome)),
+        }
+    }
+    failures
 }
 
 /// How a write unit retries transient failures.

@@ -1,8 +1,7 @@
 //! The Kafka side: one group consumer per connector in Kafka Connect's group `connect-<name>`,
 //! offsets stored and committed only by the pipeline (never automatically).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rdkafka::ClientContext;
 use rdkafka::config::ClientConfig;
@@ -10,7 +9,7 @@ use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance, StreamConsumer
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::metrics::ConnectorMetrics;
-use super::offsets::TopicPartition;
+use super::offsets::{SharedProgress, TopicPartition};
 use crate::config::connector::Subscription;
 use crate::config::{ConnectorConfig, WorkerConfig};
 
@@ -21,16 +20,52 @@ pub enum AssignmentEvent {
     Revoked(Vec<TopicPartition>),
 }
 
-/// Forwards rebalances to the pipeline. The callback is synchronous and runs inside `recv()`,
-/// so it only sends; it never blocks or panics.
-/// The committable position of each partition, kept current by the pipeline, so a revoke can
-/// commit finished work before the partition moves to another instance.
-pub type Positions = Arc<Mutex<HashMap<TopicPartition, i64>>>;
-
+/// Forwards rebalances to the pipeline, and on a revoke lets the writes of the revoked partitions
+/// finish and commits them before the partitions move. The callback is synchronous and runs
+/// inside `recv()`; it never panics.
 pub struct SinkContext {
     events: UnboundedSender<AssignmentEvent>,
     metrics: ConnectorMetrics,
-    positions: Positions,
+    /// Kept current by the pipeline and its write tasks.
+    progress: SharedProgress,
+    /// How long a revoke waits for in-flight writes: below the session timeout, so the group
+    /// never drops this member for it.
+    revoke_wait: Duration,
+}
+
+impl SinkContext {
+    /// Waits (bounded) until no row or dead letter of these partitions is being written.
+    fn wait_for_writes(&self, revoked: &[TopicPartition]) {
+        let deadline = Instant::now() + self.revoke_wait;
+        let busy = || -> usize {
+            let progress = self.progress.lock();
+            revoked.iter().map(|tp| progress.writing(tp)).sum()
+        };
+        let wait = || {
+            let mut left = busy();
+            if left == 0 {
+                return;
+            }
+            tracing::info!(rows = left, "waiting for in-flight writes of revoked partitions");
+            while left > 0 {
+                if Instant::now() >= deadline {
+                    tracing::warn!(
+                        rows = left,
+                        "in-flight writes of revoked partitions did not finish within {:?}; the next owner writes them again",
+                        self.revoke_wait
+                    );
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+                left = busy();
+            }
+        };
+        // The write tasks run on the runtime's other workers; this one steps aside meanwhile.
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
+            _ => wait(),
+        }
+    }
 }
 
 impl ClientContext for SinkContext {
@@ -47,20 +82,27 @@ impl ClientContext for SinkContext {
 }
 
 impl ConsumerContext for SinkContext {
-    /// Before partitions are released, commit what is finished for them, synchronously: the next
-    /// owner starts right after it. In-flight records of those partitions are written again by
-    /// the next owner (at-least-once; harmless with write timestamps).
+    /// Before partitions are released, let their in-flight writes finish (bounded by
+    /// `revoke_wait`) and commit what is finished for them, synchronously: the next owner starts
+    /// right after it. Writes still running past the bound are written again by the next owner
+    /// (at-least-once; harmless with write timestamps).
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let Rebalance::Revoke(revoked) = rebalance else { return };
-        let positions = self.positions.lock().unwrap_or_else(|e| e.into_inner());
+        let tps: Vec<TopicPartition> = revoked
+            .elements()
+            .iter()
+            .map(|e| TopicPartition { topic: e.topic().to_string(), partition: e.partition() })
+            .collect();
+        self.wait_for_writes(&tps);
         let mut tpl = rdkafka::TopicPartitionList::new();
-        for e in revoked.elements() {
-            let tp = TopicPartition { topic: e.topic().to_string(), partition: e.partition() };
-            if let Some(pos) = positions.get(&tp) {
-                let _ = tpl.add_partition_offset(&tp.topic, tp.partition, rdkafka::Offset::Offset(*pos));
+        {
+            let progress = self.progress.lock();
+            for tp in &tps {
+                if let Some(pos) = progress.tracker().position(tp) {
+                    let _ = tpl.add_partition_offset(&tp.topic, tp.partition, rdkafka::Offset::Offset(pos));
+                }
             }
         }
-        drop(positions);
         if tpl.count() == 0 {
             return;
         }
@@ -108,8 +150,9 @@ pub fn consumer_config(cfg: &ConnectorConfig, worker: &WorkerConfig) -> ClientCo
     c
 }
 
-/// Settings for the admin client and producer (dead-letter topic): the bootstrap servers and the
-/// consumer's security settings, so they reach the same cluster the same way.
+/// Settings for the admin client and producer (dead-letter topic): the bootstrap servers, the
+/// consumer's `client.rack` and the security settings of `producer.*` over the consumer's, so
+/// they reach the same cluster the same way.
 pub fn client_config(worker: &WorkerConfig) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", &worker.bootstrap_servers);
@@ -126,15 +169,16 @@ pub fn create(
     worker: &WorkerConfig,
     events: UnboundedSender<AssignmentEvent>,
     metrics: ConnectorMetrics,
-    positions: Positions,
+    progress: SharedProgress,
 ) -> Result<SinkConsumer, String> {
     use rdkafka::consumer::Consumer;
     let mut config = consumer_config(cfg, worker);
     if config.get("statistics.interval.ms").is_none() {
         config.set("statistics.interval.ms", "5000");
     }
+    let revoke_wait = revoke_wait(config.get("session.timeout.ms"));
     let consumer: SinkConsumer = config
-        .create_with_context(SinkContext { events, metrics, positions })
+        .create_with_context(SinkContext { events, metrics, progress, revoke_wait })
         .map_err(|e| format!("cannot create the Kafka consumer: {e}"))?;
     match &cfg.subscription {
         Subscription::Topics(topics) => {
@@ -148,4 +192,23 @@ pub fn create(
     }
     .map_err(|e| format!("cannot subscribe: {e}"))?;
     Ok(consumer)
+}
+
+/// Half the session timeout (librdkafka's default 45 s), at most 30 s.
+fn revoke_wait(session_timeout_ms: Option<&str>) -> Duration {
+    let session = session_timeout_ms.and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(45_000);
+    Duration::from_millis(session / 2).min(Duration::from_secs(30))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revoke_wait_stays_below_the_session_timeout() {
+        assert_eq!(revoke_wait(None), Duration::from_millis(22_500));
+        assert_eq!(revoke_wait(Some("10000")), Duration::from_secs(5));
+        assert_eq!(revoke_wait(Some("300000")), Duration::from_secs(30));
+        assert_eq!(revoke_wait(Some("junk")), Duration::from_millis(22_500));
+    }
 }

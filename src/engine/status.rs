@@ -31,6 +31,23 @@ impl State {
     }
 }
 
+/// A partition held at a record that failed without tolerance (`ignoreErrors=None`,
+/// `errors.tolerance=none`): nothing at or after `offset` is committed until the connector is
+/// resumed or restarted; the other partitions go on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub tp: TopicPartition,
+    pub offset: i64,
+    pub reason: String,
+}
+
+/// `standalone --until-end`: records written of those to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DrainProgress {
+    pub written: u64,
+    pub total: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub state: State,
@@ -38,6 +55,9 @@ pub struct Snapshot {
     pub trace: Option<String>,
     pub assigned: Vec<TopicPartition>,
     pub records: u64,
+    /// Partitions held at a failing record, by partition.
+    pub held: Vec<Held>,
+    pub drain: Option<DrainProgress>,
 }
 
 pub struct ConnectorStatus {
@@ -48,7 +68,14 @@ pub struct ConnectorStatus {
 impl Default for ConnectorStatus {
     fn default() -> Self {
         ConnectorStatus {
-            inner: RwLock::new(Snapshot { state: State::Unassigned, trace: None, assigned: Vec::new(), records: 0 }),
+            inner: RwLock::new(Snapshot {
+                state: State::Unassigned,
+                trace: None,
+                assigned: Vec::new(),
+                records: 0,
+                held: Vec::new(),
+                drain: None,
+            }),
             paused: watch::Sender::new(false),
         }
     }

@@ -223,10 +223,21 @@ pub struct Sink {
 
 impl Sink {
     pub fn start(worker: &std::path::Path, connectors: &[&std::path::Path]) -> Sink {
+        Sink::spawn(&[], worker, connectors)
+    }
+
+    /// `standalone --until-end`: writes what the topics hold at start, commits and exits (exit 1
+    /// when a partition is held at a record no policy tolerates).
+    pub fn start_until_end(worker: &std::path::Path, connectors: &[&std::path::Path]) -> Sink {
+        Sink::spawn(&["--until-end"], worker, connectors)
+    }
+
+    fn spawn(flags: &[&str], worker: &std::path::Path, connectors: &[&std::path::Path]) -> Sink {
         let log = worker.with_file_name(format!("sink-{}.log", unique("run")));
         let err = std::fs::File::create(&log).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_cassandra-sink"))
             .arg("standalone")
+            .args(flags)
             .arg(worker)
             .args(connectors)
             .env("RUST_LOG", "info,cassandra_sink=debug")

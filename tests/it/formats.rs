@@ -358,7 +358,7 @@ async fn json_converter_schema_errors_name_the_record() {
         "sink.properties",
         &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=id=value.id, n=value.n\n"),
     );
-    let mut sink = Sink::start(&worker, &[&conn]);
+    let mut sink = Sink::start_until_end(&worker, &[&conn]);
     let status = sink.wait(LAND).expect("the connector stops by itself");
     let log = sink.log();
     assert_eq!(status.code(), Some(1), "{log}");
@@ -592,7 +592,7 @@ async fn avro_bad_framing_stops_the_connector_under_the_default_policy() {
         "sink.properties",
         &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.items.mapping={AVRO_MAPPING}\n"),
     );
-    let mut sink = Sink::start(&worker, &[&conn]);
+    let mut sink = Sink::start_until_end(&worker, &[&conn]);
     let status = sink.wait(LAND).expect("the connector stops by itself");
     let log = sink.log();
     assert_eq!(status.code(), Some(1), "{log}");

@@ -71,10 +71,10 @@ impl Case {
         log
     }
 
-    /// Runs the sink until it exits by itself; its exit code and log.
+    /// Runs `standalone --until-end` until it exits by itself; its exit code and log.
     fn run_to_failure(&self, connector: &Path) -> (Option<i32>, String) {
         let worker = worker_file(&self.dir, "");
-        let mut sink = Sink::start(&worker, &[connector]);
+        let mut sink = Sink::start_until_end(&worker, &[connector]);
         let status = sink.wait(LAND).unwrap_or_else(|| panic!("the sink does not stop by itself:\n{}", sink.log()));
         (status.code(), sink.log())
     }
@@ -762,8 +762,9 @@ fn error_records() -> Vec<Rec> {
     ]
 }
 
-/// 14a. A mapped field missing from a record stops the connector (exit 1) with a message naming
-/// topic, partition, offset, column and the reason; the record is not committed.
+/// 14a. A mapped field missing from a record holds its partition with a message naming topic,
+/// partition, offset, column and the reason; the record is not committed, and `--until-end`
+/// exits 1.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_missing_field_stops_the_connector_naming_the_record() {
     let c = Case::new("missing", &["CREATE TABLE {ks}.t (id int PRIMARY KEY, v text)"]).await;
@@ -783,7 +784,7 @@ async fn a_missing_field_stops_the_connector_naming_the_record() {
     assert_eq!(rows, vec![(0, "zero".into())]);
 }
 
-/// 14b. A null primary key stops the connector the same way.
+/// 14b. A null primary key holds the partition the same way.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_null_primary_key_stops_the_connector_naming_the_record() {
     let c = Case::new("nullpk", &["CREATE TABLE {ks}.t (id int PRIMARY KEY, v text)"]).await;
