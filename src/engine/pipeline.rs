@@ -196,6 +196,8 @@ async fn run_inner(
         (Err(e), _) | (_, Err(e)) => return Err(RunError::Startup { name, problems: vec![e] }),
     };
 
+    tokio::task::block_in_place(|| source::check_access(&cfg, &worker))
+        .map_err(|reason| RunError::Startup { name: name.clone(), problems: vec![reason] })?;
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();
     let progress = SharedProgress::default();
     let consumer = source::create(&cfg, &worker, events_tx, connector_metrics.clone(), progress.clone())
@@ -239,11 +241,13 @@ async fn run_inner(
     let mut paused_rx = p.status.subscribe_paused();
     let mut drain = if options.until_end {
         let topics: Vec<String> = cfg.tables.iter().map(|t| t.topic.clone()).collect();
-        Some(tokio::task::block_in_place(|| DrainTarget::read(&consumer, &topics, &name)))
+        let target = tokio::task::block_in_place(|| DrainTarget::read(&consumer, &topics, &name));
+        Some(target.map_err(|reason| RunError::Failed { name: name.clone(), reason })?)
     } else {
         None
     };
 
+    let round_records = round_records(worker.max_poll_records, cfg.max_concurrent_requests, cfg.max_records_in_batch);
     let mut commit_tick = tokio::time::interval(worker.commit_interval);
     commit_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -261,16 +265,23 @@ async fn run_inner(
                 p.set_paused(&consumer, paused);
             }
             msg = consumer.recv(), if p.in_flight.available_permits() > 0 => {
-                // Take what is already fetched (up to a poll's worth), then group and send it.
+                // Take what is already fetched (a round), then group and send it.
                 let mut rows = Vec::new();
+                let mut bytes = 0;
                 match msg {
-                    Ok(m) => p.accept(&m, &mut rows).await,
+                    Ok(m) => {
+                        bytes += m.payload_len() + m.key().map_or(0, <[u8]>::len);
+                        p.accept(&m, &mut rows).await
+                    }
                     Err(e) => warn!(connector = %name, error = %e, "Kafka consumer error"),
                 }
                 let mut taken = 1;
-                while taken < worker.max_poll_records && p.fatal.is_none() {
+                while taken < round_records && bytes < ROUND_BYTES && p.fatal.is_none() {
                     match consumer.recv().now_or_never() {
-                        Some(Ok(m)) => p.accept(&m, &mut rows).await,
+                        Some(Ok(m)) => {
+                            bytes += m.payload_len() + m.key().map_or(0, <[u8]>::len);
+                            p.accept(&m, &mut rows).await
+                        }
                         Some(Err(e)) => {
                             warn!(connector = %name, error = %e, "Kafka consumer error");
                             break;
@@ -344,6 +355,17 @@ async fn run_inner(
         Some(reason) => Err(RunError::Failed { name, reason }),
         None => Ok(()),
     }
+}
+
+/// At most this many bytes of keys and values are taken from the consumer in one round.
+const ROUND_BYTES: usize = 16 << 20;
+
+/// How many records one round takes at most, of those already fetched: at least a poll's worth
+/// (`max.poll.records`), and with a backlog enough to fill every in-flight request with a full
+/// batch, since rows are grouped into batches per Cassandra partition within a round (a round of
+/// 500 records over 1 000 partition keys makes batches of one row). Capped at 32 768.
+fn round_records(max_poll_records: usize, max_concurrent_requests: usize, max_batch: usize) -> usize {
+    max_poll_records.max(max_concurrent_requests.saturating_mul(max_batch)).clamp(1, 32_768)
 }
 
 /// Every table's plan, validated against the live schema; the problems of all tables at once.
@@ -825,7 +847,9 @@ struct DrainTarget {
 }
 
 impl DrainTarget {
-    fn read(consumer: &SinkConsumer, topics: &[String], connector: &str) -> DrainTarget {
+    /// Every partition's end offset now; a topic whose partitions or offsets cannot be read fails
+    /// the drain (it would otherwise end at once, having written nothing).
+    fn read(consumer: &SinkConsumer, topics: &[String], connector: &str) -> Result<DrainTarget, String> {
         let timeout = Duration::from_secs(10);
         let committed: HashMap<(String, i32), i64> = consumer
             .committed(timeout)
@@ -845,16 +869,14 @@ impl DrainTarget {
         unique.sort();
         unique.dedup();
         for topic in unique {
-            let metadata = match consumer.fetch_metadata(Some(topic), timeout) {
-                Ok(m) => m,
-                Err(e) => {
-                    warn!(connector, topic = %topic, error = %e, "cannot read the topic's partitions");
-                    continue;
-                }
-            };
+            let metadata = consumer
+                .fetch_metadata(Some(topic), timeout)
+                .map_err(|e| format!("cannot read the partitions of topic {topic}: {e}"))?;
             for t in metadata.topics() {
                 for part in t.partitions() {
-                    let Ok((low, high)) = consumer.fetch_watermarks(topic, part.id(), timeout) else { continue };
+                    let (low, high) = consumer
+                        .fetch_watermarks(topic, part.id(), timeout)
+                        .map_err(|e| format!("cannot read the end offset of {topic}-{}: {e}", part.id()))?;
                     let from = committed.get(&(topic.clone(), part.id())).copied().unwrap_or(low).max(low);
                     if high > from {
                         total += high - from;
@@ -864,7 +886,7 @@ impl DrainTarget {
             }
         }
         info!(connector, records = total, partitions = ends.len(), "draining up to the end offsets seen at start");
-        DrainTarget { ends, total, started: Instant::now(), last_report: Instant::now() }
+        Ok(DrainTarget { ends, total, started: Instant::now(), last_report: Instant::now() })
     }
 
     /// Records left to write, in all partitions and in those not held; logs progress every 5 s.
@@ -883,7 +905,8 @@ impl DrainTarget {
             let done = self.total - left.total;
             let rate = done as f64 / self.started.elapsed().as_secs_f64().max(0.001);
             let eta = if rate > 0.0 { format!("{:.0} s", left.total as f64 / rate) } else { "unknown".into() };
-            info!(connector, written = done, total = self.total, rate = format!("{rate:.0}/s"), eta, "draining");
+            // The command line shows progress itself (a bar on a terminal, log lines otherwise).
+            debug!(connector, written = done, total = self.total, rate = format!("{rate:.0}/s"), eta, "draining");
         }
         left
     }
@@ -1138,5 +1161,18 @@ where
             }
             Err(e) => return Err(WriteFailure::Permanent(e.to_string())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_round_fills_every_in_flight_request_with_a_full_batch_within_bounds() {
+        assert_eq!(round_records(500, 500, 32), 16_000, "the reference's defaults");
+        assert_eq!(round_records(500, 10, 1), 500, "never less than a poll's worth");
+        assert_eq!(round_records(500, 10_000, 32), 32_768);
+        assert_eq!(round_records(0, 0, 0), 1);
     }
 }

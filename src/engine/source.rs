@@ -200,6 +200,64 @@ fn revoke_wait(session_timeout_ms: Option<&str>) -> Duration {
     Duration::from_millis(session / 2).min(Duration::from_secs(30))
 }
 
+/// Records the first login or TLS failure a probe client meets.
+#[derive(Default)]
+struct ProbeContext {
+    refused: std::sync::Mutex<Option<String>>,
+}
+
+impl ClientContext for ProbeContext {
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        use rdkafka::types::RDKafkaErrorCode;
+        if matches!(
+            error.rdkafka_error_code(),
+            Some(RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SSL | RDKafkaErrorCode::SaslAuthenticationFailed)
+        ) {
+            let mut refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+            refused.get_or_insert_with(|| reason.to_string());
+        }
+    }
+}
+
+impl ConsumerContext for ProbeContext {}
+
+/// Start-up check, with a probe client of the consumer's settings (it joins no group): asks the
+/// cluster for its metadata. A login or TLS handshake the brokers refuse is a start-up error
+/// (retrying cannot fix a configuration); brokers that do not answer yet are not: the consumer
+/// keeps trying.
+pub fn check_access(cfg: &ConnectorConfig, worker: &WorkerConfig) -> Result<(), String> {
+    use rdkafka::consumer::Consumer;
+    let mut config = consumer_config(cfg, worker);
+    config.set("client.id", format!("connector-probe-{}", cfg.name));
+    let probe: BaseConsumer<ProbeContext> = config
+        .create_with_context(ProbeContext::default())
+        .map_err(|e| format!("cannot create the Kafka consumer: {e}"))?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let answered = probe.fetch_metadata(None, Duration::from_secs(1));
+        if answered.is_ok() {
+            return Ok(());
+        }
+        // Errors reach the context when the client is polled.
+        let _ = probe.poll(Duration::from_millis(100));
+        let refused = probe.context().refused.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(reason) = refused {
+            return Err(format!(
+                "Kafka at {} refused the connection: {reason}. Check security.protocol, sasl.mechanism, \
+                 sasl.jaas.config and ssl.truststore.* / ssl.keystore.* (and their consumer.* overrides) in the \
+                 worker file",
+                worker.bootstrap_servers
+            ));
+        }
+        if Instant::now() >= deadline {
+            if let Err(e) = answered {
+                tracing::warn!(error = %e, "Kafka at {} does not answer yet; the consumer keeps trying", worker.bootstrap_servers);
+            }
+            return Ok(());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
