@@ -3,6 +3,9 @@
 //! PasswordAuthenticator. Its certificate names DNS:localhost only, so connecting to 127.0.0.1
 //! is a host-name mismatch and connecting to `localhost` is not. Certificates and stores come
 //! from `scripts/secure-certs` (in services/run-secure/certs).
+//!
+//! The Kafka side (below): the secure Kafka of `scripts/secure-kafka up` with SSL, SASL_SSL and
+//! SASL_PLAINTEXT listeners, configured with the Java client keys of a Kafka Connect worker file.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -285,4 +288,302 @@ async fn stores_are_checked_before_anything_connects() {
         ],
     );
     assert!(!stderr.contains("wrong-store-Pw-1"), "{stderr}");
+}
+
+// Kafka: the secure Kafka of `scripts/secure-kafka up` (SSL 49093 with client certificates,
+// SASL_SSL 49094 and SASL_PLAINTEXT 49095 with SCRAM-SHA-256/512 and PLAIN, PLAINTEXT 49092 for
+// set-up), its certificates in the same directory as the secure Cassandra's. Rows go to the main
+// Cassandra.
+
+fn kafka_port(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.into())
+}
+
+fn ssl_port() -> String {
+    kafka_port("SECURE_KAFKA_SSL_PORT", "49093")
+}
+
+fn sasl_ssl_port() -> String {
+    kafka_port("SECURE_KAFKA_SASL_SSL_PORT", "49094")
+}
+
+fn sasl_plaintext_port() -> String {
+    kafka_port("SECURE_KAFKA_SASL_PLAINTEXT_PORT", "49095")
+}
+
+fn kafka_user() -> String {
+    std::env::var("SECURE_KAFKA_USER").unwrap_or_else(|_| "sink_kafka".into())
+}
+
+fn kafka_password() -> String {
+    std::env::var("SECURE_KAFKA_PASSWORD").unwrap_or_else(|_| "sink-kafka-Pw-7730".into())
+}
+
+const SCRAM: &str = "org.apache.kafka.common.security.scram.ScramLoginModule";
+const PLAIN: &str = "org.apache.kafka.common.security.plain.PlainLoginModule";
+
+/// `sasl.jaas.config` for `module` with the test user and `password`.
+fn jaas(module: &str, password: &str) -> String {
+    format!("{module} required username=\"{}\" password=\"{password}\";", kafka_user())
+}
+
+fn kafka_records(from: usize, to: usize) -> Vec<(String, String)> {
+    (from..to).map(|i| (format!("k{i}"), format!(r#"{{"n":{i}}}"#))).collect()
+}
+
+/// A table `t (k text PRIMARY KEY, n int)` in the main Cassandra, a 2-partition topic with `n`
+/// records on the secure Kafka, and a directory.
+async fn kafka_setup(id: &str, n: usize) -> (Session, PathBuf) {
+    for port in [ssl_port(), sasl_ssl_port(), sasl_plaintext_port()] {
+        require_secure_kafka(&port);
+    }
+    let s = cassandra().await;
+    create_keyspace(&s, id).await;
+    cql(&s, &format!("CREATE TABLE {id}.t (k text PRIMARY KEY, n int)")).await;
+    secure_create_topic(id, 2).await;
+    secure_produce(id, &kafka_records(0, n)).await;
+    (s, temp_dir(id))
+}
+
+/// A worker file reaching the secure Kafka on `port` with the given security keys.
+fn kafka_worker(dir: &Path, port: &str, security: &str) -> PathBuf {
+    let path = dir.join(format!("{}.properties", unique("worker")));
+    std::fs::write(
+        &path,
+        format!(
+            "bootstrap.servers=127.0.0.1:{port}\n\
+             key.converter=org.apache.kafka.connect.storage.StringConverter\n\
+             value.converter=org.apache.kafka.connect.storage.StringConverter\n\
+             offset.flush.interval.ms=500\n\
+             listeners=http://127.0.0.1:0\n\
+             consumer.session.timeout.ms=10000\n\
+             consumer.heartbeat.interval.ms=2000\n\
+             {security}"
+        ),
+    )
+    .expect("worker file");
+    path
+}
+
+/// The connector of topic `id` into `id.t` (main Cassandra), with `extra` settings.
+fn kafka_connector(dir: &Path, id: &str, extra: &str) -> PathBuf {
+    connector_file(
+        dir,
+        &format!("{}.properties", unique("conn")),
+        &format!("name={id}\ntopics={id}\ntopic.{id}.{id}.t.mapping=k=key, n=value.n\n{extra}"),
+    )
+}
+
+/// A dead-letter topic (created by the sink, through the dead-letter settings) for `id`.
+fn dead_letters(id: &str) -> String {
+    format!(
+        "errors.tolerance=all\nerrors.deadletterqueue.topic.name={id}_dlq\n\
+         errors.deadletterqueue.topic.replication.factor=1\n"
+    )
+}
+
+/// `standalone --until-end` at debug level (librdkafka's log included); exit code and stderr.
+fn drain(worker: &Path, conn: &Path) -> (Option<i32>, String) {
+    let args: Vec<&OsStr> = vec![
+        OsStr::new("--log"),
+        OsStr::new("debug"),
+        OsStr::new("standalone"),
+        OsStr::new("--until-end"),
+        worker.as_os_str(),
+        conn.as_os_str(),
+    ];
+    run_to_exit(&args, Duration::from_secs(120))
+}
+
+fn assert_no_secret(log: &str, secrets: &[&str]) {
+    for s in secrets {
+        assert!(!log.contains(s), "a password ({s}) is in the output:\n{log}");
+    }
+}
+
+/// The settings of one client in the worker file, under `prefix` (`consumer.`, `producer.`, or
+/// none for the top level).
+fn prefixed(prefix: &str, settings: &str) -> String {
+    settings.lines().map(|l| format!("{prefix}{l}\n")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kafka_sasl_ssl_with_scram_and_a_pkcs12_truststore_end_to_end() {
+    let id = unique("k_sasl_ssl");
+    let (s, dir) = kafka_setup(&id, 20).await;
+    // One record no mapping takes: it goes to the dead-letter topic, through the producer.
+    secure_produce(&id, &[("bad".into(), r#"{"n":"not a number"}"#.into())]).await;
+    let client = format!(
+        "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config={}\n\
+         ssl.truststore.type=PKCS12\nssl.truststore.location={}\nssl.truststore.password={STORE_PASSWORD}",
+        jaas(SCRAM, &kafka_password()),
+        cert("truststore.p12")
+    );
+    // Kafka Connect's way: the worker's own clients at the top level (here with a password the
+    // broker refuses: the prefixed settings must win), the consumers and producers prefixed.
+    let top = format!(
+        "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config={}\n",
+        jaas(SCRAM, "top-level-Pw-0")
+    );
+    // librdkafka's own debug log too (its configuration dump included).
+    let security = format!(
+        "{top}{}{}consumer.debug=security,conf,broker\n",
+        prefixed("consumer.", &client),
+        prefixed("producer.", &client)
+    );
+    let worker = kafka_worker(&dir, &sasl_ssl_port(), &security);
+    let conn = kafka_connector(&dir, &id, &dead_letters(&id));
+    let (code, log) = drain(&worker, &conn);
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(count(&s, &format!("{id}.t")).await, 20, "{log}");
+    assert_eq!(secure_committed(&format!("connect-{id}"), &id, 2), 21, "every record committed:\n{log}");
+    let dlq = secure_consume(&format!("{id}_dlq"), 1, Duration::from_secs(20));
+    assert_eq!(dlq.len(), 1, "the bad record is in the dead-letter topic:\n{log}");
+    assert_no_secret(&log, &[&kafka_password(), STORE_PASSWORD, "top-level-Pw-0"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kafka_ssl_with_pem_truststore_and_client_certificates() {
+    let id = unique("k_ssl");
+    let (s, dir) = kafka_setup(&id, 12).await;
+    secure_produce(&id, &[("bad".into(), r#"{"n":"not a number"}"#.into())]).await;
+    // The listener requires a client certificate: the consumer's from a PKCS12 key store, the
+    // dead-letter producer's from a PEM key store with an encrypted key.
+    let security = format!(
+        "security.protocol=SSL\nssl.truststore.type=PEM\nssl.truststore.location={}\n\
+         ssl.keystore.type=PKCS12\nssl.keystore.location={}\nssl.keystore.password={STORE_PASSWORD}\n\
+         producer.ssl.keystore.type=PEM\nproducer.ssl.keystore.location={}\nproducer.ssl.key.password={STORE_PASSWORD}\n",
+        cert("ca.pem"),
+        cert("client.p12"),
+        cert("client-keystore.pem")
+    );
+    let worker = kafka_worker(&dir, &ssl_port(), &security);
+    let conn = kafka_connector(&dir, &id, &dead_letters(&id));
+    let (code, log) = drain(&worker, &conn);
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(count(&s, &format!("{id}.t")).await, 12, "{log}");
+    assert_eq!(secure_committed(&format!("connect-{id}"), &id, 2), 13, "{log}");
+    assert_eq!(secure_consume(&format!("{id}_dlq"), 1, Duration::from_secs(20)).len(), 1, "{log}");
+    assert_no_secret(&log, &[STORE_PASSWORD]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kafka_sasl_plaintext_with_plain_then_scram() {
+    let id = unique("k_sasl_plain");
+    let (s, dir) = kafka_setup(&id, 10).await;
+    let plain = format!(
+        "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.jaas.config={}\n",
+        jaas(PLAIN, &kafka_password())
+    );
+    let worker = kafka_worker(&dir, &sasl_plaintext_port(), &plain);
+    let conn = kafka_connector(&dir, &id, "");
+    let (code, log) = drain(&worker, &conn);
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(count(&s, &format!("{id}.t")).await, 10, "{log}");
+    assert_eq!(secure_committed(&format!("connect-{id}"), &id, 2), 10, "{log}");
+    assert_no_secret(&log, &[&kafka_password()]);
+
+    // The same group with SCRAM-SHA-256 goes on from the committed offsets.
+    secure_produce(&id, &kafka_records(10, 15)).await;
+    let scram = format!(
+        "consumer.security.protocol=SASL_PLAINTEXT\nconsumer.sasl.mechanism=SCRAM-SHA-256\nconsumer.sasl.jaas.config={}\n",
+        jaas(SCRAM, &kafka_password())
+    );
+    let worker = kafka_worker(&dir, &sasl_plaintext_port(), &scram);
+    let (code, log) = drain(&worker, &conn);
+    assert_eq!(code, Some(0), "{log}");
+    let stopped = log.lines().find(|l| l.contains("connector stopped")).unwrap_or_default();
+    assert!(stopped.ends_with("records=5"), "only the new records are read:\n{log}");
+    assert_eq!(count(&s, &format!("{id}.t")).await, 15, "{log}");
+    assert_eq!(secure_committed(&format!("connect-{id}"), &id, 2), 15, "{log}");
+    assert_no_secret(&log, &[&kafka_password()]);
+}
+
+/// Brokers that refuse the login or the TLS handshake are a start-up error (exit 2: retrying
+/// cannot fix a configuration) whose message says why and which settings to check; nothing is
+/// written or committed, no secret is shown. Returns the log.
+async fn kafka_refusal(id: &str, port: &str, security: &str, expected: &str, secrets: &[&str]) -> String {
+    let (s, dir) = kafka_setup(id, 3).await;
+    let worker = kafka_worker(&dir, port, security);
+    let conn = kafka_connector(&dir, id, "");
+    let mut sink = Sink::start(&worker, &[&conn]);
+    let status =
+        sink.wait(Duration::from_secs(90)).unwrap_or_else(|| panic!("the sink keeps running:\n{}", sink.log()));
+    let log = sink.log();
+    assert_eq!(status.code(), Some(2), "{log}");
+    assert!(log.contains(expected), "no «{expected}» in the log:\n{log}");
+    assert!(log.contains("refused the connection") && log.contains("Check security.protocol"), "{log}");
+    assert_eq!(count(&s, &format!("{id}.t")).await, 0);
+    assert_eq!(secure_committed(&format!("connect-{id}"), id, 2), 0);
+    assert_no_secret(&log, secrets);
+    log
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kafka_wrong_password_is_reported_as_an_authentication_failure() {
+    let id = unique("k_bad_pw");
+    let wrong = "not-the-Kafka-Pw-5521";
+    let security = format!(
+        "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config={}\nssl.truststore.location={}\n",
+        jaas(SCRAM, wrong),
+        cert("ca.pem")
+    );
+    let log = kafka_refusal(
+        &id,
+        &sasl_ssl_port(),
+        &security,
+        "Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512",
+        &[wrong],
+    )
+    .await;
+    assert!(log.contains("SASL authentication error"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kafka_broker_signed_by_an_untrusted_ca_is_refused() {
+    let id = unique("k_bad_ca");
+    let security = format!(
+        "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config={}\nssl.truststore.location={}\n",
+        jaas(SCRAM, &kafka_password()),
+        cert("other-ca.pem")
+    );
+    let log = kafka_refusal(&id, &sasl_ssl_port(), &security, "certificate verify failed", &[&kafka_password()]).await;
+    assert!(log.contains("SSL handshake failed"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kafka_stores_and_logins_are_checked_at_start_up() {
+    let id = unique("k_cfg");
+    let dir = temp_dir(&id);
+    let security = format!(
+        "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n\
+         sasl.jaas.config={PLAIN} required username=\"u\" password=\"jaas-Pw-3318\";\n\
+         ssl.truststore.location={}\nssl.truststore.password={STORE_PASSWORD}\n\
+         consumer.ssl.keystore.location={}\nconsumer.ssl.keystore.password=wrong-store-Pw-1\n",
+        cert("truststore.jks"),
+        cert("client.p12")
+    );
+    let worker = kafka_worker(&dir, &sasl_ssl_port(), &security);
+    let conn = kafka_connector(&dir, &id, "");
+    let (code, stderr) = drain(&worker, &conn);
+    assert_eq!(code, Some(2), "{stderr}");
+    for expected in [
+        format!(
+            "Invalid value [hidden] for configuration sasl.jaas.config: it names the login module PlainLoginModule, \
+             but sasl.mechanism=SCRAM-SHA-512 takes {SCRAM}"
+        ),
+        format!(
+            "Invalid value {} for configuration ssl.truststore.location: truststore is a Java JKS key store",
+            cert("truststore.jks")
+        ),
+        "keytool -importkeystore".to_string(),
+        format!(
+            "Invalid value {} for configuration consumer.ssl.keystore.location: Invalid keystore: cannot open it with \
+             the password given",
+            cert("client.p12")
+        ),
+    ] {
+        assert!(stderr.contains(&expected), "missing «{expected}» in:\n{stderr}");
+    }
+    assert_no_secret(&stderr, &["jaas-Pw-3318", "wrong-store-Pw-1", STORE_PASSWORD]);
 }
