@@ -24,6 +24,7 @@ use apache_avro::Schema;
 use apache_avro::schema::{InnerDecimalSchema, Name, RecordSchema, UuidSchema};
 use num_bigint::BigInt;
 
+use super::failure::{Failure, Res};
 use super::typed::{Struct, Typed, decimal_text};
 
 /// Nesting (records, arrays, maps, unions) beyond which a datum is refused.
@@ -32,24 +33,9 @@ pub const MAX_DEPTH: usize = 100;
 /// Longest decimal accepted, in bytes of the unscaled value.
 pub const MAX_DECIMAL_BYTES: usize = 1024;
 
-/// The magic byte of Confluent's wire format.
-pub const MAGIC: u8 = 0;
-
 /// Splits a Confluent-framed record into its schema id and Avro body.
 pub fn frame(bytes: &[u8]) -> Result<(u32, &[u8]), String> {
-    match bytes {
-        [] => {
-            Err("Empty payload: not in the Confluent wire format (magic byte 0x00, 4-byte schema id, Avro data)".into())
-        }
-        [magic, ..] if *magic != MAGIC => Err(format!(
-            "Unknown magic byte 0x{magic:02x}: not in the Confluent wire format (magic byte 0x00, 4-byte schema id, Avro data)"
-        )),
-        [_, a, b, c, d, body @ ..] => Ok((u32::from_be_bytes([*a, *b, *c, *d]), body)),
-        _ => Err(format!(
-            "Payload of {} bytes is too short for the Confluent wire format (magic byte 0x00 and a 4-byte schema id)",
-            bytes.len()
-        )),
-    }
+    super::registry::frame(bytes, "Avro data")
 }
 
 /// A writer schema with its named types, ready to decode with.
@@ -130,7 +116,7 @@ pub fn decode(schema: &AvroSchema, body: &[u8]) -> Result<Typed, String> {
         fuel: body.len().saturating_mul(4).saturating_add(1024),
         names: &schema.names,
     };
-    let value = r.value(&schema.root, 0).map_err(|f| f.message(r.pos, body.len()))?;
+    let value = r.value(&schema.root, 0).map_err(|f| avro_message(f, r.pos, body.len()))?;
     if r.pos != body.len() {
         return Err(format!(
             "{} bytes left after the Avro datum ({} bytes read): the data does not match the writer schema of its id",
@@ -141,34 +127,11 @@ pub fn decode(schema: &AvroSchema, body: &[u8]) -> Result<Typed, String> {
     Ok(value)
 }
 
-struct Failure {
-    /// Innermost first.
-    path: Vec<String>,
-    reason: String,
+/// The message of a failure at byte `pos` of `len`.
+fn avro_message(f: Failure, pos: usize, len: usize) -> String {
+    let (at, reason) = f.in_field();
+    format!("Invalid Avro data{at} at byte {pos} of {len}: {reason}")
 }
-
-impl Failure {
-    fn new(reason: impl Into<String>) -> Failure {
-        Failure { path: Vec::new(), reason: reason.into() }
-    }
-
-    fn within(mut self, segment: impl Into<String>) -> Failure {
-        self.path.push(segment.into());
-        self
-    }
-
-    fn message(mut self, pos: usize, len: usize) -> String {
-        let at = if self.path.is_empty() {
-            String::new()
-        } else {
-            self.path.reverse();
-            format!(" in field '{}'", self.path.join("."))
-        };
-        format!("Invalid Avro data{at} at byte {pos} of {len}: {}", self.reason)
-    }
-}
-
-type Res<T> = Result<T, Failure>;
 
 struct Reader<'a> {
     buf: &'a [u8],

@@ -19,6 +19,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use num_bigint::BigInt;
 use serde_json::{Map, Value};
 
+use super::failure::{Failure, Res};
 use super::typed::{Struct, Typed, decimal_text};
 
 pub const DECIMAL: &str = "org.apache.kafka.connect.data.Decimal";
@@ -85,35 +86,6 @@ impl Kind {
         }
     }
 }
-
-/// A failure with the path of the field it happened in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Failure {
-    /// Innermost segment first (pushed while unwinding).
-    path: Vec<String>,
-    reason: String,
-}
-
-impl Failure {
-    fn new(reason: impl Into<String>) -> Failure {
-        Failure { path: Vec::new(), reason: reason.into() }
-    }
-
-    fn within(mut self, segment: impl Into<String>) -> Failure {
-        self.path.push(segment.into());
-        self
-    }
-
-    fn message(mut self, what: &str) -> String {
-        if self.path.is_empty() {
-            return format!("{what}: {}", self.reason);
-        }
-        self.path.reverse();
-        format!("{what} at '{}': {}", self.path.join("."), self.reason)
-    }
-}
-
-type Res<T> = Result<T, Failure>;
 
 /// The envelope's parts: the schema (`None` for `"schema": null`, which Kafka reads as
 /// schemaless) and the payload.

@@ -1,15 +1,21 @@
 //! Kafka bytes → typed values → CQL values.
 //!
-//! [`record`] turns key, value and header bytes into [`record::Data`] according to the worker's
-//! converters; [`convert`] turns one [`Datum`] into a `CqlValue` of a column's type. Schema-typed
-//! formats ([`connect_json`], [`avro`]) decode into the [`typed`] model.
+//! [`record`] turns key and value bytes, and [`header`] header bytes, into [`record::Data`]
+//! according to the worker's converters; [`convert`] turns one [`Datum`] into a `CqlValue` of a
+//! column's type. Schema-typed formats ([`connect_json`], [`avro`], [`protobuf`],
+//! [`json_schema`]) decode into the [`typed`] model.
 //!
-//! Everything here is pure except [`registry`], the schema-registry client that the
-//! AvroConverter needs (HTTP, a per-id schema cache, retries while the registry is down).
+//! Everything here is pure except [`registry`], the schema-registry client that the Avro,
+//! Protobuf and JSON Schema converters need (HTTP, a per-id schema cache, retries while the
+//! registry is down).
 
 pub mod avro;
 pub mod connect_json;
 pub mod convert;
+mod failure;
+pub mod header;
+pub mod json_schema;
+pub mod protobuf;
 pub mod record;
 pub mod registry;
 pub mod temporal;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::registry::{self, Registry};
+use super::registry::{self, Format, Registry, Schema};
 use super::typed::Typed;
-use super::{Datum, avro, connect_json};
+use super::{Datum, avro, connect_json, json_schema, protobuf};
 use crate::config::ConverterKind;
 use crate::mapping::FieldPath;
 
@@ -61,7 +61,9 @@ impl Converter {
     /// `shutdown` ends waits for an unreachable schema registry.
     pub fn new(kind: ConverterKind, shutdown: CancellationToken) -> Result<Converter, String> {
         let registry = match &kind {
-            ConverterKind::Avro(settings) => Some(Arc::new(Registry::new(settings, shutdown)?)),
+            ConverterKind::Avro(settings) => Some(Arc::new(Registry::new(settings, Format::Avro, shutdown)?)),
+            ConverterKind::Protobuf(settings) => Some(Arc::new(Registry::new(settings, Format::Protobuf, shutdown)?)),
+            ConverterKind::JsonSchema(settings) => Some(Arc::new(Registry::new(settings, Format::Json, shutdown)?)),
             _ => None,
         };
         Ok(Converter { kind, registry })
@@ -71,20 +73,48 @@ impl Converter {
         &self.kind
     }
 
-    /// Decodes a key or value. Only the AvroConverter waits (for a schema it has not seen yet).
+    /// Decodes a key or value. Only the converters of the schema registry (Avro, Protobuf, JSON
+    /// Schema) wait (for a schema they have not seen yet).
     pub async fn decode(&self, bytes: Option<&[u8]>) -> Result<Data, DecodeFailure> {
         let (Some(bytes), Some(registry)) = (bytes, &self.registry) else {
             return Data::decode(&self.kind, bytes).map_err(DecodeFailure::Bad);
         };
         let bad = |reason: String| DecodeFailure::Bad(DecodeError(reason));
-        let (id, body) = avro::frame(bytes).map_err(bad)?;
-        let schema = match registry.schema(id).await {
-            registry::Lookup::Found(s) => s,
-            registry::Lookup::Bad(reason) => return Err(bad(reason)),
-            registry::Lookup::Interrupted => return Err(DecodeFailure::Interrupted),
+        let lookup = |id: u32| async move {
+            match registry.schema(id).await {
+                registry::Lookup::Found(s) => Ok(s),
+                registry::Lookup::Bad(reason) => Err(bad(reason)),
+                registry::Lookup::Interrupted => Err(DecodeFailure::Interrupted),
+            }
         };
-        let value = avro::decode(&schema, body).map_err(|e| bad(format!("{e} (schema id {id})")))?;
-        Ok(Data::from_typed(value))
+        let mismatch = |id: u32| bad(format!("Schema {id} is not of the converter's schema type"));
+        match &self.kind {
+            ConverterKind::Protobuf(_) => {
+                let (id, indexes, body) = protobuf::frame(bytes).map_err(bad)?;
+                let schema = lookup(id).await?;
+                let Schema::Protobuf(schema) = &*schema else { return Err(mismatch(id)) };
+                let value =
+                    protobuf::decode(schema, &indexes, body).map_err(|e| bad(format!("{e} (schema id {id})")))?;
+                Ok(Data::from_typed(value))
+            }
+            ConverterKind::JsonSchema(_) => {
+                let (id, body) = registry::frame(bytes, "JSON text").map_err(bad)?;
+                let schema = lookup(id).await?;
+                let Schema::Json(schema) = &*schema else { return Err(mismatch(id)) };
+                match json_schema::decode(schema, body).map_err(|e| bad(format!("{e} (schema id {id})")))? {
+                    json_schema::Decoded::Typed(value) => Ok(Data::from_typed(value)),
+                    json_schema::Decoded::Plain => Data::decode(&ConverterKind::Json { schemas: false }, Some(body))
+                        .map_err(|e| bad(format!("{e} (schema id {id})"))),
+                }
+            }
+            _ => {
+                let (id, body) = avro::frame(bytes).map_err(bad)?;
+                let schema = lookup(id).await?;
+                let Schema::Avro(schema) = &*schema else { return Err(mismatch(id)) };
+                let value = avro::decode(schema, body).map_err(|e| bad(format!("{e} (schema id {id})")))?;
+                Ok(Data::from_typed(value))
+            }
+        }
     }
 }
 
@@ -111,8 +141,8 @@ pub enum Lookup<'a> {
 }
 
 impl Data {
-    /// Decodes with a converter that needs no schema registry (the AvroConverter goes through
-    /// [`Converter::decode`]).
+    /// Decodes with a converter that needs no schema registry (the Avro, Protobuf and JSON Schema
+    /// converters go through [`Converter::decode`]).
     pub fn decode(converter: &ConverterKind, bytes: Option<&[u8]>) -> Result<Data, DecodeError> {
         let Some(bytes) = bytes else { return Ok(Data::Null) };
         match converter {
@@ -164,7 +194,9 @@ impl Data {
             }
             ConverterKind::Double => fixed::<8>(bytes, "DoubleConverter").map(|b| Data::Float(f64::from_be_bytes(b))),
             ConverterKind::Boolean => fixed::<1>(bytes, "BooleanConverter").map(|b| Data::Bool(b[0] != 0)),
-            ConverterKind::Avro(_) => Err(DecodeError("the AvroConverter needs its schema registry".into())),
+            ConverterKind::Avro(_) | ConverterKind::Protobuf(_) | ConverterKind::JsonSchema(_) => {
+                Err(DecodeError("this converter needs its schema registry".into()))
+            }
         }
     }
 
@@ -286,18 +318,6 @@ fn typed_field<'a>(t: &'a Typed, name: &str, path: &FieldPath) -> Lookup<'a> {
 
 fn fixed<const N: usize>(bytes: &[u8], converter: &str) -> Result<[u8; N], DecodeError> {
     bytes.try_into().map_err(|_| DecodeError(format!("{converter} expects {N} bytes, got {}", bytes.len())))
-}
-
-/// A header value: text when it is UTF-8 (the common case for Connect's SimpleHeaderConverter),
-/// raw bytes otherwise.
-pub fn header_datum(bytes: Option<&[u8]>) -> Datum<'_> {
-    match bytes {
-        None => Datum::Null,
-        Some(b) => match std::str::from_utf8(b) {
-            Ok(t) => Datum::Text(t),
-            Err(_) => Datum::Bytes(b),
-        },
-    }
 }
 
 #[cfg(test)]
@@ -435,6 +455,29 @@ mod tests {
         // The registry is down: the record waits; shutting down interrupts the wait.
         shutdown.cancel();
         assert_eq!(c.decode(Some(&[0, 0, 0, 0, 1, 2])).await, Err(DecodeFailure::Interrupted));
+    }
+
+    #[tokio::test]
+    async fn protobuf_and_json_schema_converter_framing_errors_are_per_record() {
+        use crate::config::worker::RegistrySettings;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let settings = RegistrySettings { urls: vec![url], basic_auth: None };
+        let shutdown = CancellationToken::new();
+        let proto = Converter::new(ConverterKind::Protobuf(settings.clone()), shutdown.clone()).unwrap();
+        let json = Converter::new(ConverterKind::JsonSchema(settings), shutdown.clone()).unwrap();
+        assert_eq!(proto.decode(None).await, Ok(Data::Null));
+        let Err(DecodeFailure::Bad(e)) = proto.decode(Some(b"{}")).await else { panic!() };
+        assert!(e.0.starts_with("Unknown magic byte 0x7b") && e.0.contains("message indexes"), "{e}");
+        let Err(DecodeFailure::Bad(e)) = proto.decode(Some(&[0, 0, 0, 0, 1, 0x81])).await else { panic!() };
+        assert!(e.0.starts_with("Invalid message indexes: truncated varint"), "{e}");
+        let Err(DecodeFailure::Bad(e)) = json.decode(Some(&[0, 0])).await else { panic!() };
+        assert!(e.0.contains("too short"), "{e}");
+        // The registry is down: the record waits; shutting down interrupts the wait.
+        shutdown.cancel();
+        assert_eq!(proto.decode(Some(&[0, 0, 0, 0, 1, 0, 8, 1])).await, Err(DecodeFailure::Interrupted));
+        assert_eq!(json.decode(Some(b"\0\0\0\0\x01{}")).await, Err(DecodeFailure::Interrupted));
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! The schema-registry client of the AvroConverter: `GET /schemas/ids/{id}` (and, for schemas
-//! with references, `GET /subjects/{subject}/versions/{version}`) of Confluent's REST API, which
-//! Confluent Schema Registry, Apicurio (`/apis/ccompat/v7`) and Karapace all serve.
+//! The schema-registry client of the AvroConverter, ProtobufConverter and JsonSchemaConverter:
+//! `GET /schemas/ids/{id}` (and, for schemas with references, `GET
+//! /subjects/{subject}/versions/{version}`) of Confluent's REST API, which Confluent Schema
+//! Registry, Apicurio (`/apis/ccompat/v7`) and Karapace all serve.
 //!
 //! Contract:
 //! * A schema is fetched once per id and cached for the life of the connector: ids are
@@ -9,8 +10,11 @@
 //!   5xx/429/408, or refuses the credentials (401/403: a setting, not the record) is retried with
 //!   exponential backoff, trying each configured URL in turn, until it answers or the connector
 //!   shuts down; the record waits (and with it its partition), it is never failed for that. An id
-//!   the registry does not know (404) or a schema that is not Avro is the record's fault: a
-//!   per-record error, handled by the error policy.
+//!   the registry does not know (404), or a schema of another type than the converter reads
+//!   (`schemaType`: `AVRO` when absent, `PROTOBUF`, `JSON`), or one that does not parse or
+//!   compile, is the record's fault: a per-record error, handled by the error policy.
+//! * References are fetched (depth first, each subject/version once) and handed to the parser
+//!   with their names: the import paths of a `.proto`, the `$ref` URLs of a JSON Schema.
 //!
 //! Built on `reqwest` (OpenSSL through native-tls, as librdkafka and the driver) rather than the
 //! `schema_registry_converter` crate: that crate decodes into `apache_avro::Value` with its own
@@ -28,6 +32,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::avro::AvroSchema;
+use super::json_schema::JsonSchema;
+use super::protobuf::ProtoSchema;
 use crate::config::worker::RegistrySettings;
 
 /// Largest registry answer read (a schema with its metadata).
@@ -37,11 +43,105 @@ const MAX_REFERENCES: usize = 256;
 /// Per-request timeout.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The schema type a converter reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Avro,
+    Protobuf,
+    Json,
+}
+
+impl Format {
+    /// The registry's `schemaType`.
+    pub fn schema_type(self) -> &'static str {
+        match self {
+            Format::Avro => "AVRO",
+            Format::Protobuf => "PROTOBUF",
+            Format::Json => "JSON",
+        }
+    }
+
+    fn converter(self) -> &'static str {
+        match self {
+            Format::Avro => "AvroConverter",
+            Format::Protobuf => "ProtobufConverter",
+            Format::Json => "JsonSchemaConverter",
+        }
+    }
+
+    fn described(self) -> &'static str {
+        match self {
+            Format::Avro => "a valid Avro schema",
+            Format::Protobuf => "a valid Protobuf schema",
+            Format::Json => "a valid JSON Schema",
+        }
+    }
+}
+
+/// A schema read from the registry, parsed for its converter.
+#[derive(Debug)]
+pub enum Schema {
+    Avro(AvroSchema),
+    Protobuf(ProtoSchema),
+    Json(JsonSchema),
+}
+
+impl Schema {
+    /// The Avro schema (tests).
+    pub fn avro(&self) -> Option<&AvroSchema> {
+        match self {
+            Schema::Avro(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// A schema that a schema refers to: its name (an import path, a `$ref` URL, an Avro full name)
+/// and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub name: String,
+    pub text: String,
+}
+
+/// Parses a schema text of `format` with its references (those referred to first).
+pub fn parse(format: Format, text: &str, references: &[Reference]) -> Result<Schema, String> {
+    match format {
+        Format::Avro => {
+            let texts: Vec<String> = references.iter().map(|r| r.text.clone()).collect();
+            AvroSchema::parse(text, &texts).map(Schema::Avro)
+        }
+        Format::Protobuf => ProtoSchema::compile(text, references).map(Schema::Protobuf),
+        Format::Json => JsonSchema::parse(text, references).map(Schema::Json),
+    }
+}
+
+/// The magic byte of Confluent's wire format.
+pub const MAGIC: u8 = 0;
+
+/// Splits a Confluent-framed record into its schema id and the rest; `rest` says what follows
+/// the id in this format (for messages).
+pub fn frame<'a>(bytes: &'a [u8], rest: &str) -> Result<(u32, &'a [u8]), String> {
+    match bytes {
+        [] => {
+            Err(format!("Empty payload: not in the Confluent wire format (magic byte 0x00, 4-byte schema id, {rest})"))
+        }
+        [magic, ..] if *magic != MAGIC => Err(format!(
+            "Unknown magic byte 0x{magic:02x}: not in the Confluent wire format (magic byte 0x00, 4-byte schema id, {rest})"
+        )),
+        [_, a, b, c, d, body @ ..] => Ok((u32::from_be_bytes([*a, *b, *c, *d]), body)),
+        _ => Err(format!(
+            "Payload of {} bytes is too short for the Confluent wire format (magic byte 0x00 and a 4-byte schema id)",
+            bytes.len()
+        )),
+    }
+}
+
 /// What a schema look-up gave.
 #[derive(Debug, Clone)]
 pub enum Lookup {
-    Found(Arc<AvroSchema>),
-    /// The record's fault (unknown id, not an Avro schema, a schema that does not parse).
+    Found(Arc<Schema>),
+    /// The record's fault (unknown id, another schema type, a schema that does not parse).
     Bad(String),
     /// Shut down while the registry could not be reached.
     Interrupted,
@@ -52,7 +152,8 @@ pub struct Registry {
     client: reqwest::Client,
     urls: Vec<Url>,
     auth: Option<(String, String)>,
-    cache: RwLock<HashMap<u32, Result<Arc<AvroSchema>, String>>>,
+    format: Format,
+    cache: RwLock<HashMap<u32, Result<Arc<Schema>, String>>>,
     shutdown: CancellationToken,
     /// Delays between rounds of attempts while the registry is down.
     min_delay: Duration,
@@ -74,7 +175,7 @@ enum Attempt {
 }
 
 impl Registry {
-    pub fn new(settings: &RegistrySettings, shutdown: CancellationToken) -> Result<Registry, String> {
+    pub fn new(settings: &RegistrySettings, format: Format, shutdown: CancellationToken) -> Result<Registry, String> {
         let urls = settings
             .urls
             .iter()
@@ -89,6 +190,7 @@ impl Registry {
             client,
             urls,
             auth: settings.basic_auth.clone(),
+            format,
             cache: RwLock::new(HashMap::new()),
             shutdown,
             min_delay: Duration::from_millis(200),
@@ -103,7 +205,7 @@ impl Registry {
         self
     }
 
-    fn cached(&self, id: u32) -> Option<Result<Arc<AvroSchema>, String>> {
+    fn cached(&self, id: u32) -> Option<Result<Arc<Schema>, String>> {
         self.cache.read().ok()?.get(&id).cloned()
     }
 
@@ -129,8 +231,9 @@ impl Registry {
                         if round > 1 {
                             info!(registry = %base, schema_id = id, "schema registry reachable again");
                         }
-                        let parsed = AvroSchema::parse(&text, &references).map(Arc::new).map_err(|e| {
-                            format!("Schema {id} from the schema registry is not a valid Avro schema: {e}")
+                        let format = self.format;
+                        let parsed = parse_isolated(format, text, references).await.map(Arc::new).map_err(|e| {
+                            format!("Schema {id} from the schema registry is not {}: {e}", format.described())
                         });
                         if let Ok(mut cache) = self.cache.write() {
                             cache.insert(id, parsed.clone());
@@ -165,8 +268,8 @@ impl Registry {
         }
     }
 
-    /// The schema text of `id` and the texts of the schemas it references.
-    async fn fetch(&self, base: &Url, id: u32) -> Result<(String, Vec<String>), Attempt> {
+    /// The schema text of `id` and the schemas it references, those referred to first.
+    async fn fetch(&self, base: &Url, id: u32) -> Result<(String, Vec<Reference>), Attempt> {
         let url = endpoint(base, &["schemas", "ids", &id.to_string()])?;
         let body = match self.get(&url).await? {
             Ok(body) => body,
@@ -175,11 +278,12 @@ impl Registry {
             }
             Err((_, detail)) => return Err(Attempt::Bad(format!("Schema {id} cannot be read: {detail}"))),
         };
-        let text = schema_text(&body, id)?;
+        let text = self.schema_text(&body, id)?;
         let mut references = Vec::new();
         let mut pending: Vec<Value> = refs_of(&body);
         let mut seen = std::collections::HashSet::new();
         while let Some(r) = pending.pop() {
+            let name = r.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
             let (Some(subject), Some(version)) = (r.get("subject").and_then(Value::as_str), r.get("version")) else {
                 return Err(Attempt::Bad(format!("Schema {id} has a malformed reference: {r}")));
             };
@@ -203,7 +307,7 @@ impl Registry {
                     )));
                 }
             };
-            references.push(schema_text(&body, id)?);
+            references.push(Reference { name, text: self.schema_text(&body, id)? });
             pending.extend(refs_of(&body));
         }
         // Referenced schemas must come before those that use them.
@@ -280,19 +384,42 @@ fn endpoint(base: &Url, segments: &[&str]) -> Result<Url, Attempt> {
     Ok(url)
 }
 
-fn schema_text(body: &Value, id: u32) -> Result<String, Attempt> {
-    match body.get("schemaType").and_then(Value::as_str) {
-        None | Some("AVRO") => {}
-        Some(other) => {
+impl Registry {
+    /// The `schema` text of an answer, which must be of the converter's schema type.
+    fn schema_text(&self, body: &Value, id: u32) -> Result<String, Attempt> {
+        let wanted = self.format.schema_type();
+        let found = body.get("schemaType").and_then(Value::as_str).unwrap_or("AVRO");
+        if found != wanted {
             return Err(Attempt::Bad(format!(
-                "Schema {id} is a {other} schema; the AvroConverter reads Avro schemas only"
+                "Schema {id} has schemaType {found}; the {} reads {wanted} schemas only",
+                self.format.converter()
             )));
         }
+        match body.get("schema") {
+            Some(Value::String(s)) => Ok(s.clone()),
+            _ => Err(Attempt::Bad(format!("The schema registry's answer for schema {id} has no \"schema\" text"))),
+        }
     }
-    match body.get("schema") {
-        Some(Value::String(s)) => Ok(s.clone()),
-        _ => Err(Attempt::Bad(format!("The schema registry's answer for schema {id} has no \"schema\" text"))),
+}
+
+/// Stack of the thread that parses a schema: parsers recurse over the schema's nesting, and a
+/// schema is not trusted to be shallow.
+const PARSER_STACK_BYTES: usize = 64 << 20;
+
+/// Parses (compiles) a schema on a thread of its own with a large stack; a panic in a parser is
+/// an error of that schema, not of the sink.
+async fn parse_isolated(format: Format, text: String, references: Vec<Reference>) -> Result<Schema, String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let spawned =
+        std::thread::Builder::new().name("schema-parser".into()).stack_size(PARSER_STACK_BYTES).spawn(move || {
+            let result = std::panic::catch_unwind(|| parse(format, &text, &references))
+                .unwrap_or_else(|_| Err("the schema parser failed on this schema".to_string()));
+            let _ = tx.send(result);
+        });
+    if let Err(e) = spawned {
+        return Err(format!("cannot start the schema parser: {e}"));
     }
+    rx.await.unwrap_or_else(|_| Err("the schema parser failed on this schema".to_string()))
 }
 
 fn refs_of(body: &Value) -> Vec<Value> {
@@ -354,7 +481,7 @@ mod tests {
             urls: vec![url.to_string()],
             basic_auth: auth.map(|(u, p)| (u.to_string(), p.to_string())),
         };
-        Registry::new(&settings, CancellationToken::new())
+        Registry::new(&settings, Format::Avro, CancellationToken::new())
             .unwrap()
             .with_backoff(Duration::from_millis(5), Duration::from_millis(20))
     }
@@ -409,7 +536,7 @@ mod tests {
         drop(listener);
         let shutdown = CancellationToken::new();
         let settings = RegistrySettings { urls: vec![url], basic_auth: None };
-        let r = Registry::new(&settings, shutdown.clone())
+        let r = Registry::new(&settings, Format::Avro, shutdown.clone())
             .unwrap()
             .with_backoff(Duration::from_millis(5), Duration::from_millis(10));
         let stop = shutdown.clone();
@@ -435,10 +562,53 @@ mod tests {
         ])
         .await;
         let settings = RegistrySettings { urls: vec![dead, url], basic_auth: None };
-        let r = Registry::new(&settings, CancellationToken::new()).unwrap();
+        let r = Registry::new(&settings, Format::Avro, CancellationToken::new()).unwrap();
         let Lookup::Found(s) = r.schema(5).await else { panic!() };
-        assert!(matches!(s.root(), apache_avro::Schema::Record(_)));
+        assert!(matches!(s.avro().map(AvroSchema::root), Some(apache_avro::Schema::Record(_))));
         let reqs = requests.lock().unwrap();
         assert!(reqs[1].starts_with("GET /subjects/addr%20value/versions/3 "), "{}", reqs[1]);
+    }
+
+    #[tokio::test]
+    async fn protobuf_and_json_schemas_with_named_references() {
+        let (url, _, requests) = serve(vec![
+            (
+                200,
+                r#"{"schemaType":"PROTOBUF","schema":"syntax = \"proto3\"; import \"a/addr.proto\"; message P { Addr a = 1; }","references":[{"name":"a/addr.proto","subject":"addr","version":1}]}"#.into(),
+            ),
+            (200, r#"{"subject":"addr","version":1,"id":9,"schemaType":"PROTOBUF","schema":"syntax = \"proto3\"; message Addr { int32 zip = 1; }"}"#.into()),
+            (200, r#"{"schema":"{\"type\":\"int\"}"}"#.into()),
+            (200, r#"{"schemaType":"PROTOBUF","schema":"syntax = \"proto3\"; message {"}"#.into()),
+        ])
+        .await;
+        let settings = RegistrySettings { urls: vec![url], basic_auth: None };
+        let r = Registry::new(&settings, Format::Protobuf, CancellationToken::new()).unwrap();
+        let Lookup::Found(s) = r.schema(1).await else { panic!() };
+        let Schema::Protobuf(p) = &*s else { panic!() };
+        assert_eq!(p.message(&[0]).unwrap().full_name(), "P");
+        assert!(requests.lock().unwrap()[1].starts_with("GET /subjects/addr/versions/1 "));
+        let Lookup::Bad(e) = r.schema(2).await else { panic!() };
+        assert_eq!(e, "Schema 2 has schemaType AVRO; the ProtobufConverter reads PROTOBUF schemas only");
+        let Lookup::Bad(e) = r.schema(3).await else { panic!() };
+        assert!(e.starts_with("Schema 3 from the schema registry is not a valid Protobuf schema: "), "{e}");
+
+        let (url, _, _) = serve(vec![
+            (200, r#"{"schemaType":"JSON","schema":"{\"type\":\"object\"}"}"#.into()),
+            (200, r#"{"schemaType":"PROTOBUF","schema":"x"}"#.into()),
+        ])
+        .await;
+        let settings = RegistrySettings { urls: vec![url], basic_auth: None };
+        let r = Registry::new(&settings, Format::Json, CancellationToken::new()).unwrap();
+        assert!(matches!(r.schema(1).await, Lookup::Found(s) if matches!(*s, Schema::Json(_))));
+        let Lookup::Bad(e) = r.schema(2).await else { panic!() };
+        assert!(e.contains("the JsonSchemaConverter reads JSON schemas only"), "{e}");
+    }
+
+    #[test]
+    fn framing() {
+        assert_eq!(frame(&[0, 0, 0, 1, 2, 9], "x"), Ok((258, &[9u8][..])));
+        assert!(frame(&[], "JSON text").unwrap_err().ends_with("4-byte schema id, JSON text)"));
+        assert!(frame(&[7], "x").unwrap_err().starts_with("Unknown magic byte 0x07"));
+        assert!(frame(&[0, 1], "x").unwrap_err().contains("too short"));
     }
 }

@@ -100,19 +100,24 @@ impl Typed {
 /// `unscaled × 10^-scale` as plain decimal text (`BigDecimal.toPlainString` for scale ≥ 0,
 /// `<digits>E+<n>` for a negative scale, which keeps the scale when read back).
 pub fn decimal_text(unscaled: &num_bigint::BigInt, scale: i32) -> String {
-    let digits = unscaled.magnitude().to_string();
+    digits_decimal_text(unscaled.sign() == num_bigint::Sign::Minus, &unscaled.magnitude().to_string(), scale)
+}
+
+/// [`decimal_text`] of an unscaled value given as its decimal digits (no leading zeros, `0` for
+/// zero) and its sign.
+pub fn digits_decimal_text(negative: bool, digits: &str, scale: i32) -> String {
     let mut out = String::with_capacity(digits.len() + 3);
-    if unscaled.sign() == num_bigint::Sign::Minus {
+    if negative {
         out.push('-');
     }
     if scale <= 0 {
-        out.push_str(&digits);
+        out.push_str(digits);
         if scale < 0 {
             let _ = write!(out, "E+{}", -i64::from(scale));
         }
         return out;
     }
-    let scale = scale as usize;
+    let scale = scale.unsigned_abs() as usize;
     if digits.len() > scale {
         let (int, frac) = digits.split_at(digits.len() - scale);
         out.push_str(int);
@@ -121,7 +126,7 @@ pub fn decimal_text(unscaled: &num_bigint::BigInt, scale: i32) -> String {
     } else {
         out.push_str("0.");
         out.extend(std::iter::repeat_n('0', scale - digits.len()));
-        out.push_str(&digits);
+        out.push_str(digits);
     }
     out
 }

@@ -1,13 +1,13 @@
-//! Record formats end to end: JsonConverter with schemas (Connect Structs and logical types) and
-//! the AvroConverter (Confluent wire format, schema registry), against the real Kafka and
-//! Cassandra, with the real binary.
+//! Record formats end to end: JsonConverter with schemas (Connect Structs and logical types), and
+//! the AvroConverter, ProtobufConverter and JsonSchemaConverter (Confluent wire format, schema
+//! registry), against the real Kafka and Cassandra, with the real binary.
 //!
-//! The Avro records are encoded by fastavro, an encoder independent of the sink's decoder
-//! (`tests/fixtures/avro/make_fixtures.py` wrote `items.json`); the expected values below are
-//! written by hand.
+//! The Avro records are encoded by fastavro, the Protobuf records by Google's protobuf runtime
+//! for Python, encoders independent of the sink's decoders (`tests/fixtures/*/make_fixtures.py`
+//! wrote the `items.json` files); the expected values below are written by hand.
 //!
-//! The schema registry is [`RegistryDouble`], a test double serving the one call the sink makes
-//! (`GET /schemas/ids/{id}`). No real registry can run on this machine: Confluent Schema Registry
+//! The schema registry is [`RegistryDouble`], a test double serving the calls the sink makes
+//! (`GET /schemas/ids/{id}`, and `GET /subjects/{subject}/versions/{version}` for references). No real registry can run on this machine: Confluent Schema Registry
 //! is not on Maven Central; Apicurio Registry's application jar is (2.6.13.Final, 3.3.3) but it
 //! is not packaged to run, and a Quarkus build of it fails because its dependency
 //! `io.apicurio:apicurio-registry-schema-util-provider` is not published there; Karapace is not
@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,8 +33,9 @@ use crate::common::*;
 const TS0: i64 = 1_700_000_000_000;
 const LAND: Duration = Duration::from_secs(60);
 
-/// A test double of a Confluent-compatible schema registry: `GET /schemas/ids/{id}` only.
-/// It can be switched "down" (HTTP 503) and counts requests per id.
+/// A test double of a Confluent-compatible schema registry: `GET /schemas/ids/{id}` and `GET
+/// /subjects/{subject}/versions/{version}` (for references). It can be switched "down" (HTTP
+/// 503) and counts requests per id.
 struct RegistryDouble {
     url: String,
     state: Arc<Mutex<RegistryState>>,
@@ -41,16 +43,26 @@ struct RegistryDouble {
 
 #[derive(Default)]
 struct RegistryState {
-    schemas: HashMap<u32, String>,
+    /// The answer for each id (`schema`, and `schemaType` and `references` when not Avro).
+    schemas: HashMap<u32, Value>,
+    /// `subject/version` → id.
+    subjects: HashMap<String, u32>,
     down: bool,
     hits: HashMap<u32, usize>,
 }
 
 impl RegistryDouble {
+    /// Avro schemas by id.
     fn start(schemas: HashMap<u32, String>) -> RegistryDouble {
+        let answers = schemas.into_iter().map(|(id, s)| (id, json!({ "schema": s }))).collect();
+        RegistryDouble::start_with(answers, HashMap::new())
+    }
+
+    /// Answers by id, and the ids of `subject/version`s.
+    fn start_with(schemas: HashMap<u32, Value>, subjects: HashMap<String, u32>) -> RegistryDouble {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the registry double");
         let url = format!("http://{}", listener.local_addr().expect("address"));
-        let state = Arc::new(Mutex::new(RegistryState { schemas, ..RegistryState::default() }));
+        let state = Arc::new(Mutex::new(RegistryState { schemas, subjects, ..RegistryState::default() }));
         let shared = state.clone();
         // Lives until the test process ends; one connection at a time is plenty.
         std::thread::spawn(move || {
@@ -69,7 +81,10 @@ impl RegistryDouble {
                 let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
                 let (status, body) = {
                     let mut st = shared.lock().unwrap_or_else(|e| e.into_inner());
-                    let id = path.strip_prefix("/schemas/ids/").and_then(|i| i.parse::<u32>().ok());
+                    let id = path.strip_prefix("/schemas/ids/").and_then(|i| i.parse::<u32>().ok()).or_else(|| {
+                        let (subject, version) = path.strip_prefix("/subjects/")?.split_once("/versions/")?;
+                        st.subjects.get(&format!("{subject}/{version}")).copied()
+                    });
                     if st.down {
                         ("503 Service Unavailable", json!({"error_code": 50301, "message": "down"}).to_string())
                     } else {
@@ -77,7 +92,7 @@ impl RegistryDouble {
                             Some(id) => {
                                 *st.hits.entry(id).or_default() += 1;
                                 match st.schemas.get(&id) {
-                                    Some(schema) => ("200 OK", json!({ "schema": schema }).to_string()),
+                                    Some(answer) => ("200 OK", answer.to_string()),
                                     None => (
                                         "404 Not Found",
                                         json!({"error_code": 40403, "message": "Schema not found"}).to_string(),
@@ -163,6 +178,85 @@ fn udt_fields(v: &Option<CqlValue>) -> HashMap<String, Option<CqlValue>> {
     }
 }
 
+/// A format test's names: the topic (created with one partition), the keyspace and the connector
+/// are all `id`.
+struct Case {
+    id: String,
+}
+
+impl Case {
+    /// A new topic, and a new keyspace in which `schema` ran (`{ks}` stands for the keyspace).
+    async fn new(prefix: &str, schema: &[&str]) -> (Case, Session) {
+        let id = unique(prefix);
+        create_topic(&id, 1).await;
+        let s = cassandra().await;
+        create_keyspace(&s, &id).await;
+        for statement in schema {
+            cql(&s, &statement.replace("{ks}", &id)).await;
+        }
+        (Case { id }, s)
+    }
+
+    /// The worker file (with `worker_extra`) and the connector file (with `body`).
+    fn files(&self, worker_extra: &str, body: &str) -> (PathBuf, PathBuf) {
+        sink_files(&self.id, &self.id, worker_extra, body)
+    }
+
+    /// Runs the sink until `total` records are committed, then stops it; its log.
+    async fn run(&self, worker_extra: &str, body: &str, total: i64) -> String {
+        run_until_committed(&self.files(worker_extra, body), &self.id, &self.id, 1, total, LAND).await
+    }
+
+    /// Runs the sink until it stops by itself at a record no policy tolerates; its log.
+    fn run_until_held(&self, worker_extra: &str, body: &str) -> String {
+        run_until_held(&self.files(worker_extra, body), LAND)
+    }
+
+    /// Connector settings: the `items` table's mapping and a value converter reading `registry`.
+    fn registry_connector(&self, mapping: &str, converter: &str, registry: &str, extra: &str) -> String {
+        let id = &self.id;
+        format!(
+            "topic.{id}.{id}.items.mapping={mapping}\n\
+             value.converter={converter}\nvalue.converter.schema.registry.url={registry}\n{extra}"
+        )
+    }
+
+    /// After a run stopped by the record at offset 1 failing with `reason`: that record is
+    /// logged, the one before it written and committed, nothing after it.
+    async fn assert_stopped_at_offset_1(&self, s: &Session, table: &str, log: &str, reason: &str) {
+        assert!(log.contains(&format!("(topic={}, partition=0, offset=1, field=value): {reason}", self.id)), "{log}");
+        assert_eq!(self.committed(), Some(1), "stopped at the bad record");
+        assert_eq!(count(s, &format!("{}.{table}", self.id)).await, 1);
+    }
+
+    /// The offset the connector's group committed.
+    fn committed(&self) -> Option<i64> {
+        committed(&format!("connect-{}", self.id), &self.id, 1).get(&0).copied()
+    }
+}
+
+/// Dead letters of the decode stage, one per `(key, offset, reason)`, each naming its record.
+fn assert_decode_dead_letters(dlq: &str, topic: &str, expected: &[(&str, i64, &str)]) {
+    let letters = consume(dlq, expected.len(), Duration::from_secs(30));
+    assert_eq!(letters.len(), expected.len(), "one dead letter per bad record");
+    for (key, offset, reason) in expected {
+        let m =
+            letters.iter().find(|m| m.key() == Some(key.as_bytes())).unwrap_or_else(|| panic!("no letter for {key}"));
+        assert_eq!(header(m, "__connect.errors.stage").as_deref(), Some("decode"));
+        assert_eq!(header(m, "__connect.errors.offset"), Some(offset.to_string()));
+        let message = header(m, "__connect.errors.exception.message").unwrap_or_default();
+        let context = format!("(topic={topic}, partition=0, offset={offset}, field=value): ");
+        assert!(message.contains(&context) && message.contains(reason), "{message}");
+    }
+}
+
+/// The error-policy settings that send failures to the dead-letter topic `dlq`.
+fn dead_letters(dlq: &str) -> String {
+    format!(
+        "errors.tolerance=all\nerrors.deadletterqueue.topic.name={dlq}\nerrors.deadletterqueue.topic.replication.factor=1\n"
+    )
+}
+
 /// The JsonConverter envelope of one record of the `cj` table's schema.
 fn connect_envelope(payload: Value) -> Vec<u8> {
     let f = |name: &str, schema: Value| {
@@ -204,21 +298,17 @@ fn connect_envelope(payload: Value) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn json_converter_with_schemas_writes_typed_rows() {
-    let id = unique("fmt_cj");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    cql(&s, &format!("CREATE TYPE {ks}.addr (street text, zip int)")).await;
-    cql(
-        &s,
-        &format!(
+    let (c, s) = Case::new(
+        "fmt_cj",
+        &[
+            "CREATE TYPE {ks}.addr (street text, zip int)",
             "CREATE TABLE {ks}.cj (id bigint PRIMARY KEY, i8 tinyint, i16 smallint, i32 int, f32 float, f64 double, \
              flag boolean, name text, raw blob, price decimal, price_num decimal, day date, at time, ts timestamp, \
-             tags list<text>, counts map<text, int>, addr frozen<addr>, zip int, opt text, def int, ts_text text)"
-        ),
+             tags list<text>, counts map<text, int>, addr frozen<addr>, zip int, opt text, def int, ts_text text)",
+        ],
     )
     .await;
-    create_topic(&topic, 1).await;
+    let (topic, ks) = (&c.id, &c.id);
     let full = json!({
         "id": 1, "i8": -128, "i16": 32767, "i32": -5, "f32": 0.1, "f64": 0.1, "flag": true, "name": "Zoë",
         // Base64 of [1, 2, 3]; of 12345 (0x3039), scale 2 → 123.45 (decimal.format=BASE64).
@@ -237,30 +327,17 @@ async fn json_converter_with_schemas_writes_typed_rows() {
         "tags": [], "counts": {}, "addr": null
     });
     produce(
-        &topic,
+        topic,
         &[Rec::kv("k1", connect_envelope(full)).ts(TS0), Rec::kv("k2", connect_envelope(sparse)).ts(TS0 + 1)],
     )
     .await;
 
-    let dir = temp_dir(&id);
-    let worker = worker_file(
-        &dir,
-        "value.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=true\n",
-    );
     let mapping = "id=value.id, i8=value.i8, i16=value.i16, i32=value.i32, f32=value.f32, f64=value.f64, \
         flag=value.flag, name=value.name, raw=value.raw, price=value.price, price_num=value.price_num, \
         day=value.day, at=value.at, ts=value.ts, tags=value.tags, counts=value.counts, addr=value.addr, \
         zip=value.addr.zip, opt=value.opt, def=value.def, ts_text=value.ts, __timestamp=value.ts";
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.cj.mapping={mapping}\n"),
-    );
-    let sink = Sink::start(&worker, &[&conn]);
-    let group = format!("connect-{id}");
-    assert_eq!(wait_committed(&group, &topic, 1, 2, LAND).await, 2, "{}", sink.log());
-    let (status, log) = sink.stop();
-    assert!(status.success(), "{log}");
+    let worker = "value.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=true\n";
+    c.run(worker, &format!("topic.{topic}.{ks}.cj.mapping={mapping}\n"), 2).await;
 
     type Scalars = (i64, i8, i16, i32, f32, f64, bool, String, Option<Vec<u8>>, BigDecimal, BigDecimal, CqlDate);
     let rows: Vec<Scalars> = select(
@@ -333,17 +410,13 @@ async fn json_converter_with_schemas_writes_typed_rows() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn json_converter_schema_errors_name_the_record() {
-    let id = unique("fmt_cj_bad");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    cql(&s, &format!("CREATE TABLE {ks}.t (id bigint PRIMARY KEY, n int)")).await;
-    create_topic(&topic, 1).await;
+    let (c, s) = Case::new("fmt_cj_bad", &["CREATE TABLE {ks}.t (id bigint PRIMARY KEY, n int)"]).await;
+    let (topic, ks) = (&c.id, &c.id);
     let schema =
         json!({"type": "struct", "fields": [{"field": "id", "type": "int64"}, {"field": "n", "type": "int8"}]});
     let good = |i: i64| json!({"schema": schema, "payload": {"id": i, "n": 1}}).to_string();
     produce(
-        &topic,
+        topic,
         &[
             Rec::kv("a", good(1)).ts(TS0),
             Rec::kv("b", json!({"schema": schema, "payload": {"id": 2, "n": 300}}).to_string()).ts(TS0),
@@ -351,89 +424,47 @@ async fn json_converter_schema_errors_name_the_record() {
         ],
     )
     .await;
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "value.converter=org.apache.kafka.connect.json.JsonConverter\n");
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=id=value.id, n=value.n\n"),
+    let log = c.run_until_held(
+        "value.converter=org.apache.kafka.connect.json.JsonConverter\n",
+        &format!("topic.{topic}.{ks}.t.mapping=id=value.id, n=value.n\n"),
     );
-    let mut sink = Sink::start_until_end(&worker, &[&conn]);
-    let status = sink.wait(LAND).expect("the connector stops by itself");
-    let log = sink.log();
-    assert_eq!(status.code(), Some(1), "{log}");
-    assert!(log.contains(&format!("topic={topic}, partition=0, offset=1, field=value")), "{log}");
-    assert!(
-        log.contains("Payload does not match its Connect schema at 'n': 300 is out of range for a INT8 field"),
-        "{log}"
-    );
-    assert_eq!(committed(&format!("connect-{id}"), &topic, 1).get(&0), Some(&1));
-    assert_eq!(count(&s, &format!("{ks}.t")).await, 1);
+    let reason = "Payload does not match its Connect schema at 'n': 300 is out of range for a INT8 field";
+    c.assert_stopped_at_offset_1(&s, "t", &log, reason).await;
 }
 
-async fn avro_items_table(ks: &str) -> Session {
-    let s = cassandra().await;
-    create_keyspace(&s, ks).await;
-    cql(&s, &format!("CREATE TYPE {ks}.point (lat double, lon double)")).await;
-    cql(&s, &format!("CREATE TYPE {ks}.address (street text, zip int, geo frozen<point>)")).await;
-    cql(
-        &s,
-        &format!(
-            "CREATE TABLE {ks}.items (id int PRIMARY KEY, name text, price decimal, fprice decimal, day date, \
-             at_ms time, at_us time, ts_ms timestamp, ts_us timestamp, uid uuid, tags list<text>, \
-             attrs map<text, bigint>, kind text, hash blob, note text, score float, ratio double, flag boolean, \
-             big bigint, addr frozen<address>, zip int, day_text text, ts_text text)"
-        ),
-    )
-    .await;
-    s
-}
+const POINT: &str = "CREATE TYPE {ks}.point (lat double, lon double)";
+const ADDRESS_GEO: &str = "CREATE TYPE {ks}.address (street text, zip int, geo frozen<point>)";
+
+const AVRO_ITEMS: [&str; 3] = [
+    POINT,
+    ADDRESS_GEO,
+    "CREATE TABLE {ks}.items (id int PRIMARY KEY, name text, price decimal, fprice decimal, day date, \
+     at_ms time, at_us time, ts_ms timestamp, ts_us timestamp, uid uuid, tags list<text>, \
+     attrs map<text, bigint>, kind text, hash blob, note text, score float, ratio double, flag boolean, \
+     big bigint, addr frozen<address>, zip int, day_text text, ts_text text)",
+];
 
 const AVRO_MAPPING: &str = "id=value.id, name=value.name, price=value.price, fprice=value.fprice, day=value.day, \
     at_ms=value.at_ms, at_us=value.at_us, ts_ms=value.ts_ms, ts_us=value.ts_us, uid=value.uid, tags=value.tags, \
     attrs=value.attrs, kind=value.kind, hash=value.hash, note=value.note, score=value.score, ratio=value.ratio, \
     flag=value.flag, big=value.big, addr=value.addr, zip=value.addr.zip, day_text=value.day, ts_text=value.ts_us";
 
-fn avro_connector(
-    dir: &std::path::Path,
-    id: &str,
-    topic: &str,
-    ks: &str,
-    registry: &str,
-    extra: &str,
-) -> std::path::PathBuf {
-    connector_file(
-        dir,
-        "sink.properties",
-        &format!(
-            "name={id}\ntopics={topic}\ntopic.{topic}.{ks}.items.mapping={AVRO_MAPPING}\n\
-             value.converter=io.confluent.connect.avro.AvroConverter\n\
-             value.converter.schema.registry.url={registry}\n{extra}"
-        ),
-    )
+/// The connector settings of the Avro tests: the mapping, and the converter as a connector
+/// override of the worker's StringConverter.
+fn avro_connector(c: &Case, registry: &str, extra: &str) -> String {
+    c.registry_connector(AVRO_MAPPING, "io.confluent.connect.avro.AvroConverter", registry, extra)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn avro_records_land_with_logical_types_and_nested_udts() {
-    let id = unique("fmt_avro");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = avro_items_table(&ks).await;
-    create_topic(&topic, 1).await;
+    let (c, s) = Case::new("fmt_avro", &AVRO_ITEMS).await;
+    let (topic, ks) = (&c.id, &c.id);
     let fx = fixtures();
     let registry = RegistryDouble::start(fx.schemas.clone());
     let records: Vec<Rec> =
         fx.records.iter().enumerate().map(|(i, r)| Rec::kv(format!("k{i}"), r.clone()).ts(TS0 + i as i64)).collect();
-    produce(&topic, &records).await;
-
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
-    // The converter is a connector override of the worker's StringConverter.
-    let conn = avro_connector(&dir, &id, &topic, &ks, &registry.url, "");
-    let sink = Sink::start(&worker, &[&conn]);
-    let group = format!("connect-{id}");
-    assert_eq!(wait_committed(&group, &topic, 1, 3, LAND).await, 3, "{}", sink.log());
-    let (status, log) = sink.stop();
-    assert!(status.success(), "{log}");
+    produce(topic, &records).await;
+    c.run("", &avro_connector(&c, &registry.url, ""), 3).await;
     assert_eq!((registry.hits(1), registry.hits(2)), (1, 1), "each schema fetched once");
 
     type Row1 = (String, BigDecimal, BigDecimal, CqlDate, CqlTime, CqlTime, CqlTimestamp, CqlTimestamp, uuid::Uuid);
@@ -563,14 +594,12 @@ fn framed(id: u32, body: &[u8]) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn avro_bad_framing_stops_the_connector_under_the_default_policy() {
-    let id = unique("fmt_avro_stop");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = avro_items_table(&ks).await;
-    create_topic(&topic, 1).await;
+    let (c, s) = Case::new("fmt_avro_stop", &AVRO_ITEMS).await;
+    let (topic, ks) = (&c.id, &c.id);
     let fx = fixtures();
     let registry = RegistryDouble::start(fx.schemas.clone());
     produce(
-        &topic,
+        topic,
         &[
             Rec::kv("k0", fx.records[0].clone()).ts(TS0),
             Rec::kv("k1", br#"{"id":9}"#.to_vec()).ts(TS0),
@@ -578,45 +607,27 @@ async fn avro_bad_framing_stops_the_connector_under_the_default_policy() {
         ],
     )
     .await;
-    let dir = temp_dir(&id);
     // The converter set in the worker file this time.
-    let worker = worker_file(
-        &dir,
+    let log = c.run_until_held(
         &format!(
             "value.converter=io.confluent.connect.avro.AvroConverter\nvalue.converter.schema.registry.url={}\n",
             registry.url
         ),
+        &format!("topic.{topic}.{ks}.items.mapping={AVRO_MAPPING}\n"),
     );
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.items.mapping={AVRO_MAPPING}\n"),
-    );
-    let mut sink = Sink::start_until_end(&worker, &[&conn]);
-    let status = sink.wait(LAND).expect("the connector stops by itself");
-    let log = sink.log();
-    assert_eq!(status.code(), Some(1), "{log}");
-    assert!(
-        log.contains(&format!(
-            "Error decoding/mapping Kafka record (topic={topic}, partition=0, offset=1, field=value): Unknown magic byte 0x7b"
-        )),
-        "{log}"
-    );
-    assert_eq!(committed(&format!("connect-{id}"), &topic, 1).get(&0), Some(&1), "stopped at the bad record");
-    assert_eq!(count(&s, &format!("{ks}.items")).await, 1);
+    assert!(log.contains("Error decoding/mapping Kafka record (topic="), "{log}");
+    c.assert_stopped_at_offset_1(&s, "items", &log, "Unknown magic byte 0x7b").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn avro_bad_framing_is_dead_lettered_under_errors_tolerance_all() {
-    let id = unique("fmt_avro_dlq");
-    let (topic, ks, dlq) = (id.clone(), id.clone(), format!("{id}_dlq"));
-    let s = avro_items_table(&ks).await;
-    create_topic(&topic, 1).await;
+    let (c, s) = Case::new("fmt_avro_dlq", &AVRO_ITEMS).await;
+    let (topic, ks, dlq) = (&c.id, &c.id, format!("{}_dlq", c.id));
     let fx = fixtures();
     let registry = RegistryDouble::start(fx.schemas.clone());
     let body0 = &fx.records[0][5..];
     produce(
-        &topic,
+        topic,
         &[
             Rec::kv("k0", fx.records[0].clone()).ts(TS0),
             Rec::kv("magic", br#"{"id":9}"#.to_vec()).ts(TS0),
@@ -628,60 +639,31 @@ async fn avro_bad_framing_is_dead_lettered_under_errors_tolerance_all() {
         ],
     )
     .await;
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
-    let conn = avro_connector(
-        &dir,
-        &id,
-        &topic,
-        &ks,
-        &registry.url,
-        &format!(
-            "errors.tolerance=all\nerrors.deadletterqueue.topic.name={dlq}\nerrors.deadletterqueue.topic.replication.factor=1\n"
-        ),
-    );
-    let sink = Sink::start(&worker, &[&conn]);
-    let group = format!("connect-{id}");
-    assert_eq!(wait_committed(&group, &topic, 1, 7, LAND).await, 7, "{}", sink.log());
-    let (status, log) = sink.stop();
-    assert!(status.success(), "{log}");
+    c.run("", &avro_connector(&c, &registry.url, &dead_letters(&dlq)), 7).await;
     assert_eq!(count(&s, &format!("{ks}.items")).await, 3);
-
-    let letters = consume(&dlq, 4, Duration::from_secs(30));
-    assert_eq!(letters.len(), 4, "four dead letters");
-    let expected = [
-        ("magic", 1, "Unknown magic byte 0x7b"),
-        ("unknown", 2, "Schema 99 not found in the schema registry (HTTP 404, error_code 40403: Schema not found)"),
-        ("truncated", 3, "Invalid Avro data in field '"),
-        ("short", 4, "too short for the Confluent wire format"),
-    ];
-    for (key, offset, reason) in expected {
-        let m =
-            letters.iter().find(|m| m.key() == Some(key.as_bytes())).unwrap_or_else(|| panic!("no letter for {key}"));
-        assert_eq!(header(m, "__connect.errors.stage").as_deref(), Some("decode"));
-        assert_eq!(header(m, "__connect.errors.offset"), Some(offset.to_string()));
-        let message = header(m, "__connect.errors.exception.message").unwrap_or_default();
-        let context = format!("(topic={topic}, partition=0, offset={offset}, field=value): ");
-        assert!(message.contains(&context) && message.contains(reason), "{message}");
-    }
+    assert_decode_dead_letters(
+        &dlq,
+        topic,
+        &[
+            ("magic", 1, "Unknown magic byte 0x7b"),
+            ("unknown", 2, "Schema 99 not found in the schema registry (HTTP 404, error_code 40403: Schema not found)"),
+            ("truncated", 3, "Invalid Avro data in field '"),
+            ("short", 4, "too short for the Confluent wire format"),
+        ],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_registry_that_is_down_holds_records_back_instead_of_failing_them() {
-    let id = unique("fmt_avro_down");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = avro_items_table(&ks).await;
-    create_topic(&topic, 1).await;
+    let (c, s) = Case::new("fmt_avro_down", &AVRO_ITEMS).await;
+    let (topic, ks) = (&c.id, &c.id);
     let fx = fixtures();
     let registry = RegistryDouble::start(fx.schemas.clone());
     registry.set_down(true);
-    produce(&topic, &[Rec::kv("k0", fx.records[0].clone()).ts(TS0), Rec::kv("k2", fx.records[2].clone()).ts(TS0)])
-        .await;
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
+    produce(topic, &[Rec::kv("k0", fx.records[0].clone()).ts(TS0), Rec::kv("k2", fx.records[2].clone()).ts(TS0)]).await;
     // Even a policy that tolerates every failure must not skip records for a registry outage.
-    let conn = avro_connector(&dir, &id, &topic, &ks, &registry.url, "errors.tolerance=all\n");
-    let group = format!("connect-{id}");
+    let (worker, conn) = c.files("", &avro_connector(&c, &registry.url, "errors.tolerance=all\n"));
+    let group = format!("connect-{topic}");
 
     // 1. Down: the sink keeps running and retrying, writes nothing, commits nothing; a graceful
     //    stop leaves the records for later.
@@ -694,15 +676,458 @@ async fn a_registry_that_is_down_holds_records_back_instead_of_failing_them() {
     assert!(log.contains("schema registry unavailable, records wait and are retried"), "{log}");
     assert!(log.contains("HTTP 503"), "{log}");
     assert_eq!(count(&s, &format!("{ks}.items")).await, 0);
-    assert_eq!(committed(&group, &topic, 1).get(&0).copied().unwrap_or(0), 0, "nothing skipped or committed");
+    assert_eq!(c.committed().unwrap_or(0), 0, "nothing skipped or committed");
 
     // 2. Down at start, back up later: the records land once it answers.
     let sink = Sink::start(&worker, &[&conn]);
     wait_for_log(&sink, "schema registry unavailable").await;
     registry.set_down(false);
-    assert_eq!(wait_committed(&group, &topic, 1, 2, LAND).await, 2, "{}", sink.log());
+    assert_eq!(wait_committed(&group, topic, 1, 2, LAND).await, 2, "{}", sink.log());
     let (status, log) = sink.stop();
     assert!(status.success(), "{log}");
     assert_eq!(count(&s, &format!("{ks}.items")).await, 2);
     assert!(log.contains("schema registry reachable again"), "{log}");
+}
+
+/// Records (key, Confluent-framed value) and registry answers of a fixture file written by one
+/// of the `make_fixtures.py` generators.
+struct Framed {
+    schemas: HashMap<u32, Value>,
+    subjects: HashMap<String, u32>,
+    records: Vec<(String, Vec<u8>)>,
+}
+
+fn framed_fixtures(text: &str) -> Framed {
+    let v: Value = serde_json::from_str(text).expect("fixtures");
+    let schemas =
+        v["schemas"].as_object().expect("schemas").iter().map(|(id, s)| (id.parse().expect("id"), s.clone())).collect();
+    let subjects = v["subjects"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, id)| (k.clone(), id.as_u64().expect("id") as u32)).collect())
+        .unwrap_or_default();
+    let records = v["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| {
+            let h = r["value"].as_str().expect("hex");
+            let bytes = (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("hex")).collect();
+            (r["key"].as_str().expect("key").to_string(), bytes)
+        })
+        .collect();
+    Framed { schemas, subjects, records }
+}
+
+fn protobuf_fixtures() -> Framed {
+    framed_fixtures(include_str!("../fixtures/protobuf/items.json"))
+}
+
+const PROTOBUF_ITEMS: [&str; 3] = [
+    POINT,
+    ADDRESS_GEO,
+    "CREATE TABLE {ks}.items (id int PRIMARY KEY, name text, addr frozen<address>, zip int, tags list<text>, \
+     attrs map<text, bigint>, kind text, ts timestamp, day date, hash blob, note text, ratio double, \
+     score float, flag boolean, big bigint, choice_text text, choice_number bigint, \
+     history list<frozen<address>>, delta int, ts_text text)",
+];
+
+const PROTOBUF_MAPPING: &str = "id=value.id, name=value.name, addr=value.addr, zip=value.addr.zip, \
+    tags=value.tags, attrs=value.attrs, kind=value.kind, ts=value.ts, day=value.day, hash=value.hash, \
+    note=value.note, ratio=value.ratio, score=value.score, flag=value.flag, big=value.big, \
+    choice_text=value.choice_0.text, choice_number=value.choice_0.number, history=value.history, \
+    delta=value.delta, ts_text=value.ts";
+
+/// The connector settings of the Protobuf tests: the mapping and the converter.
+fn protobuf_connector(c: &Case, registry: &str, extra: &str) -> String {
+    c.registry_connector(PROTOBUF_MAPPING, "io.confluent.connect.protobuf.ProtobufConverter", registry, extra)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn protobuf_records_land_with_nested_udts_lists_maps_and_well_known_types() {
+    let (c, s) = Case::new("fmt_proto", &PROTOBUF_ITEMS).await;
+    let (topic, ks) = (&c.id, &c.id);
+    let fx = protobuf_fixtures();
+    let registry = RegistryDouble::start_with(fx.schemas.clone(), fx.subjects.clone());
+    let records: Vec<Rec> = fx.records[..3]
+        .iter()
+        .enumerate()
+        .map(|(i, (k, v))| Rec::kv(k.clone(), v.clone()).ts(TS0 + i as i64))
+        .collect();
+    produce(topic, &records).await;
+    c.run("", &protobuf_connector(&c, &registry.url, ""), 3).await;
+    assert_eq!((registry.hits(1), registry.hits(2)), (1, 1), "the schema and its reference, fetched once");
+
+    type Row1 = (
+        String,
+        Option<i32>,
+        Option<Vec<String>>,
+        Option<HashMap<String, i64>>,
+        String,
+        CqlTimestamp,
+        CqlDate,
+        Vec<u8>,
+        Option<String>,
+        Option<f64>,
+        f32,
+        bool,
+    );
+    let rows: Vec<Row1> = select(
+        &s,
+        &format!(
+            "SELECT name, zip, tags, attrs, kind, ts, day, hash, note, ratio, score, flag FROM {ks}.items WHERE id = 1"
+        ),
+    )
+    .await;
+    assert_eq!(
+        rows,
+        vec![(
+            "Zoë ✓".to_string(),
+            Some(12345),
+            Some(vec!["a".to_string(), "b".to_string()]),
+            Some(HashMap::from([("x".to_string(), 1), ("y".to_string(), -2)])),
+            "GOLD".to_string(),
+            CqlTimestamp(1_709_892_930_123),
+            date(19_780),
+            vec![1, 2, 3, 4],
+            Some("hello".to_string()),
+            Some(0.1),
+            1.5,
+            true,
+        )]
+    );
+    type Row2 = (i64, Option<String>, Option<i64>, Option<Vec<CqlValue>>, i32, String, Option<CqlValue>);
+    let rows: Vec<Row2> = select(
+        &s,
+        &format!("SELECT big, choice_text, choice_number, history, delta, ts_text, addr FROM {ks}.items WHERE id = 1"),
+    )
+    .await;
+    let (big, choice_text, choice_number, history, delta, ts_text, addr) = rows.into_iter().next().expect("row 1");
+    assert_eq!((big, choice_text.as_deref(), choice_number, delta), (1 << 40, Some("chosen"), None, -5));
+    assert_eq!(ts_text, "2024-03-08T10:15:30.123456Z");
+    let addr = udt_fields(&addr);
+    assert_eq!(addr.get("street"), Some(&Some(CqlValue::Text("Main St".into()))));
+    let geo = udt_fields(addr.get("geo").expect("geo"));
+    assert_eq!(geo.get("lat"), Some(&Some(CqlValue::Double(48.85))));
+    let history = history.expect("history");
+    assert_eq!(history.len(), 2);
+    let old = udt_fields(&Some(history[1].clone()));
+    assert_eq!(old.get("street"), Some(&Some(CqlValue::Text("Old".into()))));
+    assert_eq!(old.get("zip"), Some(&Some(CqlValue::Int(1))));
+    assert_eq!(old.get("geo"), Some(&None));
+
+    // Absent proto3 scalars are their defaults; absent messages, optional fields and wrappers null.
+    type Row3 = (
+        String,
+        Option<CqlValue>,
+        Option<Vec<String>>,
+        String,
+        Option<CqlTimestamp>,
+        Option<CqlDate>,
+        Option<Vec<u8>>,
+        Option<String>,
+        Option<f64>,
+        f32,
+        bool,
+        i64,
+    );
+    let rows: Vec<Row3> = select(
+        &s,
+        &format!(
+            "SELECT name, addr, tags, kind, ts, day, hash, note, ratio, score, flag, big FROM {ks}.items WHERE id = 2"
+        ),
+    )
+    .await;
+    assert_eq!(
+        rows,
+        vec![(String::new(), None, None, "BASIC".to_string(), None, None, None, None, None, 0.0, false, 0)]
+    );
+    type Row4 = (Option<i64>, Option<String>, Option<f64>, CqlDate, CqlTimestamp, Option<i32>);
+    let rows: Vec<Row4> =
+        select(&s, &format!("SELECT choice_number, note, ratio, day, ts, zip FROM {ks}.items WHERE id = 3")).await;
+    assert_eq!(rows, vec![(Some(42), Some(String::new()), Some(0.0), date(-1), CqlTimestamp(-1), Some(0))]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn protobuf_bad_framing_is_dead_lettered_with_the_reason() {
+    let (c, s) = Case::new("fmt_proto_dlq", &PROTOBUF_ITEMS).await;
+    let (topic, ks, dlq) = (&c.id, &c.id, format!("{}_dlq", c.id));
+    let fx = protobuf_fixtures();
+    let registry = RegistryDouble::start_with(fx.schemas.clone(), fx.subjects.clone());
+    let good = fx.records[0].1.clone();
+    // Schema 1, message indexes [1] (Item), then the body.
+    let body = &good[7..];
+    let mut bad_index = vec![0, 0, 0, 0, 1, 2, 10];
+    bad_index.extend_from_slice(body);
+    let mut unknown = vec![0, 0, 0, 0, 99, 0];
+    unknown.extend_from_slice(body);
+    produce(
+        topic,
+        &[
+            Rec::kv("k1", good.clone()).ts(TS0),
+            Rec::kv("magic", br#"{"id":9}"#.to_vec()).ts(TS0),
+            Rec::kv("unknown", unknown).ts(TS0),
+            Rec::kv("index", bad_index).ts(TS0),
+            Rec::kv("truncated", good[..good.len() - 3].to_vec()).ts(TS0),
+            Rec::kv("k3", fx.records[2].1.clone()).ts(TS0),
+        ],
+    )
+    .await;
+    c.run("", &protobuf_connector(&c, &registry.url, &dead_letters(&dlq)), 6).await;
+    assert_eq!(count(&s, &format!("{ks}.items")).await, 2);
+    assert_decode_dead_letters(
+        &dlq,
+        topic,
+        &[
+            ("magic", 1, "Unknown magic byte 0x7b"),
+            ("unknown", 2, "Schema 99 not found in the schema registry (HTTP 404, error_code 40403: Schema not found)"),
+            ("index", 3, "Invalid message indexes [5]: index 5 is out of range (2 messages)"),
+            ("truncated", 4, "Invalid Protobuf data for message com.example.Item"),
+        ],
+    );
+}
+
+fn json_schema_fixtures() -> Framed {
+    framed_fixtures(include_str!("../fixtures/jsonschema/items.json"))
+}
+
+const ADDRESS: &str = "CREATE TYPE {ks}.address (street text, zip int)";
+
+const JSON_SCHEMA_ORDERS: [&str; 2] = [
+    ADDRESS,
+    "CREATE TABLE {ks}.orders (id int PRIMARY KEY, customer text, price decimal, day date, at time, \
+     ts timestamp, qty smallint, ratio double, tags list<text>, counts map<text, int>, \
+     addr frozen<address>, zip int, raw blob, flag boolean, shipped date, ts_text text)",
+];
+
+const JSON_SCHEMA_MAPPING: &str = "id=value.id, customer=value.customer, price=value.price, day=value.day, \
+    at=value.at, ts=value.ts, qty=value.qty, ratio=value.ratio, tags=value.tags, counts=value.counts, \
+    addr=value.addr, zip=value.addr.zip, raw=value.raw, flag=value.flag, shipped=value.shipped, ts_text=value.ts, \
+    __timestamp=value.ts";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_schema_records_land_typed_by_their_schema() {
+    let (c, s) = Case::new("fmt_jsonschema", &JSON_SCHEMA_ORDERS).await;
+    let (topic, ks) = (&c.id, &c.id);
+    let fx = json_schema_fixtures();
+    let registry = RegistryDouble::start_with(fx.schemas.clone(), fx.subjects.clone());
+    let records: Vec<Rec> =
+        fx.records.iter().enumerate().map(|(i, (k, v))| Rec::kv(k.clone(), v.clone()).ts(TS0 + i as i64)).collect();
+    produce(topic, &records).await;
+    // The converter set in the worker file.
+    let worker = format!(
+        "value.converter=io.confluent.connect.json.JsonSchemaConverter\nvalue.converter.schema.registry.url={}\n",
+        registry.url
+    );
+    c.run(&worker, &format!("topic.{topic}.{ks}.orders.mapping={JSON_SCHEMA_MAPPING}\n"), 3).await;
+    assert_eq!(registry.hits(1), 1);
+
+    type RowA = (Option<String>, BigDecimal, CqlDate, CqlTime, CqlTimestamp, i16, f64, Option<Vec<String>>);
+    type RowB = (Option<HashMap<String, i32>>, Option<i32>, Option<Vec<u8>>, bool, Option<CqlDate>, String, i64);
+    let query_a =
+        |id: i32| format!("SELECT customer, price, day, at, ts, qty, ratio, tags FROM {ks}.orders WHERE id = {id}");
+    let query_b = |id: i32| {
+        format!("SELECT counts, zip, raw, flag, shipped, ts_text, writetime(price) FROM {ks}.orders WHERE id = {id}")
+    };
+    let rows: Vec<RowA> = select(&s, &query_a(1)).await;
+    assert_eq!(
+        rows,
+        vec![(
+            Some("Zoë".to_string()),
+            dec("1234.56"),
+            date(19_780),
+            CqlTime(45_296_789_000_000),
+            CqlTimestamp(1_709_892_930_123),
+            -7,
+            0.1,
+            Some(vec!["a".to_string(), "b".to_string()]),
+        )]
+    );
+    let rows: Vec<RowB> = select(&s, &query_b(1)).await;
+    assert_eq!(
+        rows,
+        vec![(
+            Some(HashMap::from([("x".to_string(), 1), ("y".to_string(), 2)])),
+            Some(12345),
+            Some(vec![1, 2, 3]),
+            true,
+            Some(date(19_783)),
+            "2024-03-08T10:15:30.123Z".to_string(),
+            1_709_892_930_123_000,
+        )]
+    );
+    let rows: Vec<(Option<CqlValue>,)> = select(&s, &format!("SELECT addr FROM {ks}.orders WHERE id = 1")).await;
+    let addr = udt_fields(&rows[0].0);
+    assert_eq!(addr.get("street"), Some(&Some(CqlValue::Text("Main St".into()))));
+    let rows: Vec<RowA> = select(&s, &query_a(2)).await;
+    assert_eq!(rows, vec![(None, dec("-0.01"), date(-1), CqlTime(0), CqlTimestamp(0), 0, -1e300, None)]);
+    let rows: Vec<RowB> = select(&s, &query_b(2)).await;
+    assert_eq!(rows, vec![(None, None, None, false, None, "1970-01-01T00:00:00Z".to_string(), 0)]);
+    // The Base64 form of a decimal, and absent fields.
+    let rows: Vec<(BigDecimal, CqlDate, Option<String>, Option<i16>)> =
+        select(&s, &format!("SELECT price, day, customer, qty FROM {ks}.orders WHERE id = 3")).await;
+    assert_eq!(rows, vec![(dec("123.45"), date(0), None, None)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_schema_mismatches_stop_the_connector_under_the_default_policy() {
+    let (c, s) = Case::new("fmt_jsonschema_stop", &JSON_SCHEMA_ORDERS).await;
+    let (topic, ks) = (&c.id, &c.id);
+    let fx = json_schema_fixtures();
+    let registry = RegistryDouble::start_with(fx.schemas.clone(), fx.subjects.clone());
+    let mut wrong = vec![0, 0, 0, 0, 1];
+    wrong.extend_from_slice(br#"{"id": 4, "qty": 40000}"#);
+    produce(
+        topic,
+        &[
+            Rec::kv("k1", fx.records[0].1.clone()).ts(TS0),
+            Rec::kv("wrong", wrong).ts(TS0),
+            Rec::kv("k2", fx.records[1].1.clone()).ts(TS0),
+        ],
+    )
+    .await;
+    let log = c.run_until_held(
+        "",
+        &format!(
+            "topic.{topic}.{ks}.orders.mapping={JSON_SCHEMA_MAPPING}\n\
+             value.converter=io.confluent.connect.json.JsonSchemaConverter\n\
+             value.converter.schema.registry.url={}\n",
+            registry.url
+        ),
+    );
+    let reason = "JSON value does not match its JSON Schema at 'qty': 40000 is out of range for int16 (schema id 1)";
+    c.assert_stopped_at_offset_1(&s, "orders", &log, reason).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn simple_header_converter_types_headers() {
+    let (c, s) = Case::new(
+        "fmt_hdr",
+        &["CREATE TABLE {ks}.h (k text PRIMARY KEY, n int, flag boolean, nums list<int>, attrs map<text, int>, \
+           at timestamp, at_ms bigint, day date, ratio double, label text, raw blob)"],
+    )
+    .await;
+    let (topic, ks) = (&c.id, &c.id);
+    let with_headers = |key: &str, n: &str| {
+        let mut r = Rec::kv(key, "{}")
+            .ts(TS0)
+            .header("n", n)
+            .header("flag", "true")
+            .header("nums", "[1, 2, 300]")
+            .header("attrs", r#"{"x": 1, "y": 70000}"#)
+            .header("at", "2024-03-08T10:15:30.123Z")
+            .header("day", "2024-02-27")
+            .header("ratio", "0.25")
+            .header("label", "hello, world");
+        r.headers.push(("raw".into(), vec![0xff, 0x00, 0x01]));
+        r
+    };
+    produce(topic, &[with_headers("a", "42"), with_headers("bad", "4x2"), with_headers("c", "-7")]).await;
+    let mapping = "k=key, n=header.n, flag=header.flag, nums=header.nums, attrs=header.attrs, at=header.at, \
+        at_ms=header.at, day=header.day, ratio=header.ratio, label=header.label, raw=header.raw";
+    // The worker's default header converter: SimpleHeaderConverter.
+    let log = c.run("", &format!("topic.{topic}.{ks}.h.mapping={mapping}\nerrors.tolerance=all\n"), 3).await;
+    assert!(
+        log.contains(&format!("(topic={topic}, partition=0, offset=1, table={ks}.h, column=n, field=header.n)")),
+        "{log}"
+    );
+
+    type Row =
+        (i32, bool, Option<Vec<i32>>, Option<HashMap<String, i32>>, CqlTimestamp, i64, CqlDate, f64, String, Vec<u8>);
+    let rows: Vec<Row> = select(
+        &s,
+        &format!("SELECT n, flag, nums, attrs, at, at_ms, day, ratio, label, raw FROM {ks}.h WHERE k = 'a'"),
+    )
+    .await;
+    assert_eq!(
+        rows,
+        vec![(
+            42,
+            true,
+            Some(vec![1, 2, 300]),
+            Some(HashMap::from([("x".to_string(), 1), ("y".to_string(), 70_000)])),
+            CqlTimestamp(1_709_892_930_123),
+            // A timestamp header into an integer column: its milliseconds (codec.unit).
+            1_709_892_930_123,
+            date(19_780),
+            0.25,
+            "hello, world".to_string(),
+            vec![0xff, 0x00, 0x01],
+        )]
+    );
+    let rows: Vec<(i32,)> = select(&s, &format!("SELECT n FROM {ks}.h WHERE k = 'c'")).await;
+    assert_eq!(rows, vec![(-7,)]);
+    assert_eq!(count(&s, &format!("{ks}.h")).await, 2, "the record whose header is not a number is skipped");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_header_converter_reads_connect_structs_into_udts() {
+    let (c, s) = Case::new(
+        "fmt_hdr_json",
+        &[ADDRESS, "CREATE TABLE {ks}.hj (k text PRIMARY KEY, addr frozen<address>, n bigint)"],
+    )
+    .await;
+    let (topic, ks) = (&c.id, &c.id);
+    let addr = |payload: Value| {
+        json!({"schema": {"type": "struct", "name": "com.example.Addr", "fields": [
+            {"field": "street", "type": "string"},
+            {"field": "zip", "type": "int32", "optional": true},
+        ]}, "payload": payload})
+        .to_string()
+    };
+    let n = json!({"schema": {"type": "int64"}, "payload": 5}).to_string();
+    produce(
+        topic,
+        &[
+            Rec::kv("a", "{}").ts(TS0).header("addr", &addr(json!({"street": "Main", "zip": 12345}))).header("n", &n),
+            Rec::kv("bad", "{}").ts(TS0).header("addr", "not JSON").header("n", &n),
+            Rec::kv("c", "{}").ts(TS0).header("addr", &addr(json!({"street": "Side"}))).header("n", &n),
+        ],
+    )
+    .await;
+    // The connector's header converter wins over the worker's.
+    let log = c
+        .run(
+            "header.converter=org.apache.kafka.connect.storage.StringConverter\n",
+            &format!(
+                "topic.{topic}.{ks}.hj.mapping=k=key, addr=header.addr, n=header.n\n\
+                 header.converter=org.apache.kafka.connect.json.JsonConverter\nerrors.tolerance=all\n"
+            ),
+            3,
+        )
+        .await;
+    assert!(
+        log.contains(&format!("(topic={topic}, partition=0, offset=1, field=header.addr): not valid JSON")),
+        "{log}"
+    );
+
+    let rows: Vec<(String, Option<CqlValue>, i64)> = select(&s, &format!("SELECT k, addr, n FROM {ks}.hj")).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for (k, addr, n) in rows {
+        let fields = udt_fields(&addr);
+        let (street, zip) = if k == "a" { ("Main", Some(CqlValue::Int(12345))) } else { ("Side", None) };
+        assert_eq!(fields.get("street"), Some(&Some(CqlValue::Text(street.into()))), "{k}");
+        assert_eq!(fields.get("zip"), Some(&zip), "{k}");
+        assert_eq!(n, 5);
+    }
+}
+
+#[test]
+fn an_unknown_header_converter_is_a_startup_error() {
+    let id = unique("fmt_hdr_unknown");
+    let (worker, conn) = sink_files(
+        &id,
+        &id,
+        "header.converter=com.example.NoSuchConverter\n",
+        &format!("topic.{id}.{id}.t.mapping=k=key\n"),
+    );
+    let args = [std::ffi::OsStr::new("standalone"), worker.as_os_str(), conn.as_os_str()];
+    let (code, stderr) = run_to_exit(&args, Duration::from_secs(60));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "Invalid value com.example.NoSuchConverter for configuration header.converter: unsupported header \
+             converter class; supported: org.apache.kafka.connect.storage.SimpleHeaderConverter, "
+        ),
+        "{stderr}"
+    );
 }
