@@ -267,7 +267,7 @@ fn main() {
     let per_core = many.len() as f64 / best;
     println!("record_path: {per_core:.0} records/s on one core (decode → map → serialize, best of 5 × 200,000)");
 
-    let target_rps = env_f64("BENCH_TARGET_RECORDS_PER_CORE", 200_000.0);
+    let target_rps = env_f64("BENCH_TARGET_RECORDS_PER_CORE", 1_500_000.0);
     let target_allocs = env_f64("BENCH_TARGET_ALLOCS_PER_RECORD", 32.0);
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     println!("record_path target: ≥ {target_rps:.0} records/s per core: {}", verdict(per_core >= target_rps));

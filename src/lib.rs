@@ -12,3 +12,4 @@ pub mod codec;
 pub mod config;
 pub mod engine;
 pub mod mapping;
+pub mod supervisor;

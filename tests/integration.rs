@@ -3,11 +3,15 @@
 
 #[path = "it/api.rs"]
 mod api;
+#[path = "it/cloud.rs"]
+mod cloud;
 mod common;
 #[path = "it/errors.rs"]
 mod errors;
 #[path = "it/formats.rs"]
 mod formats;
+#[path = "it/kerberos.rs"]
+mod kerberos;
 #[path = "it/security.rs"]
 mod security;
 #[path = "it/semantics.rs"]

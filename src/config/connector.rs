@@ -13,11 +13,12 @@ use scylla::statement::Consistency;
 
 use super::driver::DriverSettings;
 use super::errors::ErrorHandling;
-use super::security::{self, Credentials, TlsSettings};
+use super::security::{self, Credentials, GssapiSettings, TlsSettings};
 use super::worker::{ConverterKind, parse_bool, translate_consumer_key};
 use super::{ConfigError, Properties, invalid};
 use crate::codec::TimeUnit;
 use crate::codec::convert::CodecSettings;
+use crate::codec::header::HeaderConverter;
 use crate::mapping::{self, Mapping};
 
 /// Which records' failures are skipped rather than holding their partition (`ignoreErrors`).
@@ -98,11 +99,18 @@ pub struct ConnectorConfig {
     pub auth: Option<Credentials>,
     /// `ssl.*`: TLS to Cassandra, if `ssl.provider` is not None.
     pub tls: Option<Arc<TlsSettings>>,
+    /// `auth.provider=GSSAPI`: the Kerberos login.
+    pub gssapi: Option<GssapiSettings>,
+    /// `cloud.secureConnectBundle`: Astra, through its SNI proxy (contact points, local DC and
+    /// TLS come from the bundle).
+    pub cloud: Option<super::cloud::BundleSource>,
     pub tables: Vec<TableConfig>,
     /// Per-topic `codec.*` settings; topics without any use the defaults.
     pub codecs: BTreeMap<String, CodecSettings>,
     pub key_converter: Option<ConverterKind>,
     pub value_converter: Option<ConverterKind>,
+    /// `header.converter`, when the connector sets its own.
+    pub header_converter: Option<HeaderConverter>,
     /// `consumer.override.*`, translated to librdkafka names.
     pub consumer_overrides: BTreeMap<String, String>,
     /// Accepted but noteworthy settings (unknown keys, keys without effect here).
@@ -326,13 +334,18 @@ impl ConnectorConfig {
                 warnings.push(format!("{key}: single message transforms are not applied by this sink"));
             }
         }
-        let security = security::read(props, &mut r.problems, &mut warnings);
-        if props.get("cloud.secureConnectBundle").is_some_and(|v| !v.trim().is_empty()) {
-            r.problems.push(invalid(
-                "cloud.secureConnectBundle",
-                props.get("cloud.secureConnectBundle").unwrap_or_default(),
-                "secure connect bundles are not supported yet",
-            ));
+        let cloud = super::cloud::read(props, &mut r.problems);
+        let cloud_mode = super::cloud::value(props).is_some();
+        if cloud_mode {
+            super::cloud::exclusions(props, &mut r.problems);
+            if props.get("port").is_some() {
+                warnings.push("port has no effect with cloud.secureConnectBundle".into());
+            }
+        }
+        let mut security = security::read(props, &mut r.problems, &mut warnings);
+        if cloud_mode {
+            // ssl.* is refused above: the bundle carries the TLS material.
+            security.tls = None;
         }
 
         let subscription = match (props.get("topics"), props.get("topics.regex")) {
@@ -370,6 +383,7 @@ impl ConnectorConfig {
         }
 
         let driver = DriverSettings::from_properties(props, &mut r.problems, &mut warnings);
+        warnings.retain(|w| !w.starts_with(&format!("{} ", super::cloud::DRIVER_KEY)));
         let mut contact_points = props.get("contactPoints").map(list).unwrap_or_default();
         let port = r.int("port", 9042, 1);
         let port = u16::try_from(port).unwrap_or_else(|_| {
@@ -386,7 +400,7 @@ impl ConnectorConfig {
             // The driver's contact points carry their own ports (`host:port`).
             contact_points = driver.contact_points.clone();
         }
-        if !contact_points.is_empty() && local_dc.is_none() {
+        if !contact_points.is_empty() && local_dc.is_none() && !cloud_mode {
             r.problems.push(invalid(
                 "contactPoints",
                 &format!("[{}]", contact_points.join(", ")),
@@ -510,6 +524,18 @@ impl ConnectorConfig {
                     "You provided ttl configuration both for '.mapping' and '.ttl' settings for topic: {topic} keyspace: {ks_text} table: {tb_text}. The ttl config from .mapping will be used."
                 ));
             }
+            let consistency = match consistency {
+                Consistency::Any | Consistency::One | Consistency::LocalOne if cloud_mode => {
+                    tracing::info!(
+                        "Cloud deployments reject consistency level {} when writing; forcing LOCAL_QUORUM",
+                        settings
+                            .get("consistencyLevel")
+                            .map_or("LOCAL_ONE".to_string(), |v| v.trim().to_ascii_uppercase())
+                    );
+                    Consistency::LocalQuorum
+                }
+                c => c,
+            };
             if let Some(mapping) = mapping {
                 tables.push(TableConfig {
                     topic: topic.clone(),
@@ -556,6 +582,7 @@ impl ConnectorConfig {
         let mut conv_problems = Vec::new();
         let key_converter = ConverterKind::from_settings(props, "key.converter", &mut conv_problems);
         let value_converter = ConverterKind::from_settings(props, "value.converter", &mut conv_problems);
+        let header_converter = HeaderConverter::from_settings(props, &mut conv_problems);
         r.problems.extend(conv_problems);
 
         if !r.problems.is_empty() {
@@ -575,10 +602,13 @@ impl ConnectorConfig {
             errors,
             auth: security.auth,
             tls: security.tls,
+            gssapi: security.gssapi,
+            cloud,
             tables,
             codecs,
             key_converter,
             value_converter,
+            header_converter,
             consumer_overrides,
             warnings,
         })

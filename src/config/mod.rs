@@ -5,6 +5,7 @@
 //! Parse, then validate into distinct types: nothing unvalidated reaches the engine. Every problem
 //! is collected (not just the first) and names the key, the value and what is allowed.
 
+pub mod cloud;
 pub mod connector;
 pub mod driver;
 pub mod errors;

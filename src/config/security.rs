@@ -1,4 +1,5 @@
-//! `ssl.*` and `auth.*` (spec §1.3, §1.4, §6): TLS to Cassandra and the PLAIN login.
+//! `ssl.*` and `auth.*` (spec §1.3, §1.4, §6): TLS to Cassandra, the PLAIN login and Kerberos
+//! (GSSAPI; the exchange itself is in `engine::gssapi`).
 //!
 //! Every store and key is read and checked when the configuration is read, so a wrong path,
 //! password, format or cipher name is a start-up problem naming the key, never a connect loop.
@@ -116,11 +117,36 @@ impl std::fmt::Debug for TlsSettings {
     }
 }
 
+/// `auth.provider=GSSAPI`: Kerberos, with a keytab or the default ticket cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GssapiSettings {
+    /// `auth.gssapi.keyTab`, absolute; `None`: the default ticket cache (`kinit`).
+    pub keytab: Option<PathBuf>,
+    /// `auth.gssapi.principal`, else the first principal of the keytab; `None` without either
+    /// (the ticket cache's own principal).
+    pub principal: Option<String>,
+    /// `auth.gssapi.service` (`dse`): the service part of the nodes' principal.
+    pub service: String,
+    /// A `base64:` keytab written to a private file, removed with the last copy of these settings.
+    temp: Option<Arc<TempFile>>,
+}
+
+/// A file of ours, removed on drop.
+#[derive(Debug, PartialEq, Eq)]
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// What `ssl.*` and `auth.*` configure.
 #[derive(Debug, Clone, Default)]
 pub struct Security {
     pub tls: Option<Arc<TlsSettings>>,
     pub auth: Option<Credentials>,
+    pub gssapi: Option<GssapiSettings>,
 }
 
 const SSL_KEYS: [&str; 9] = [
@@ -153,10 +179,10 @@ const TLS13_SUITES: [&str; 5] = [
 ];
 
 /// A file or `base64:` value, read.
-struct Material {
+pub(crate) struct Material {
     /// How messages show it: the absolute path, or `base64:(N characters)`.
-    shown: String,
-    bytes: Vec<u8>,
+    pub(crate) shown: String,
+    pub(crate) bytes: Vec<u8>,
 }
 
 /// Reads `ssl.*` and `auth.*`; problems and warnings are appended.
@@ -168,7 +194,134 @@ pub fn read(props: &Properties, problems: &mut Vec<String>, warnings: &mut Vec<S
             warnings.push(format!("unknown setting {key} is ignored"));
         }
     }
-    Security { tls: read_ssl(props, problems, warnings).map(Arc::new), auth: read_auth(props, problems, warnings) }
+    let tls = read_ssl(props, problems, warnings).map(Arc::new);
+    if props.get("auth.provider").map(str::trim) == Some("GSSAPI") {
+        for key in ["auth.username", "auth.password"] {
+            if props.get(key).is_some() {
+                warnings.push(format!("{key} has no effect with auth.provider=GSSAPI"));
+            }
+        }
+        return Security { tls, auth: None, gssapi: read_gssapi(props, problems) };
+    }
+    Security { tls, auth: read_auth(props, problems, warnings), gssapi: None }
+}
+
+/// `auth.gssapi.*` (spec §1.3, §6).
+fn read_gssapi(props: &Properties, problems: &mut Vec<String>) -> Option<GssapiSettings> {
+    let before = problems.len();
+    let service = match props.get("auth.gssapi.service").map(str::trim) {
+        None => "dse".to_string(),
+        Some("") => {
+            problems.push(invalid("auth.gssapi.service", "", "is required"));
+            String::new()
+        }
+        Some(s) => s.to_string(),
+    };
+    let principal = set(props, "auth.gssapi.principal");
+    let mut temp = None;
+    let mut keytab = None;
+    if let Some(value) = set(props, "auth.gssapi.keyTab")
+        && let Some(m) = load("auth.gssapi.keyTab", &value, problems)
+    {
+        match keytab_principals(&m.bytes) {
+            Err(reason) => problems.push(invalid("auth.gssapi.keyTab", &m.shown, &reason)),
+            Ok(found) if found.is_empty() && principal.is_none() => {
+                problems.push(format!("Cannot find any principals in {}", m.shown));
+            }
+            Ok(found) => {
+                let path = if value.starts_with("base64:") {
+                    match private_file("keytab", &m.bytes) {
+                        Ok(file) => {
+                            let path = file.0.clone();
+                            temp = Some(Arc::new(file));
+                            Some(path)
+                        }
+                        Err(e) => {
+                            problems.push(invalid(
+                                "auth.gssapi.keyTab",
+                                &m.shown,
+                                &format!("cannot write it to a file ({e})"),
+                            ));
+                            None
+                        }
+                    }
+                } else {
+                    Some(PathBuf::from(&m.shown))
+                };
+                keytab = path.map(|p| (p, found.into_iter().next()));
+            }
+        }
+    }
+    if problems.len() > before {
+        return None;
+    }
+    let (keytab, first) = match keytab {
+        Some((path, first)) => (Some(path), first),
+        None => (None, None),
+    };
+    Some(GssapiSettings { keytab, principal: principal.or(first), service, temp })
+}
+
+/// Decoded `base64:` material GSSAPI can only read from a file: a new file only we can read.
+fn private_file(kind: &str, bytes: &[u8]) -> std::io::Result<TempFile> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let path = std::env::temp_dir().join(format!(
+        "cassandra-sink-{}-{}-{:016x}.{kind}",
+        kind,
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
+    let file = TempFile(path);
+    f.write_all(bytes)?;
+    Ok(file)
+}
+
+/// The principals of a keytab file, in file order (MIT keytab format, versions 1 and 2).
+pub fn keytab_principals(bytes: &[u8]) -> Result<Vec<String>, String> {
+    let bad = |why: &str| Err(format!("not a Kerberos keytab ({why})"));
+    if bytes.len() < 2 || bytes[0] != 5 || !(1..=2).contains(&bytes[1]) {
+        return bad("no keytab version header");
+    }
+    let v1 = bytes[1] == 1;
+    let mut out = Vec::new();
+    let mut pos = 2usize;
+    while pos + 4 <= bytes.len() {
+        let size = i32::from_be_bytes([bytes[pos], bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]]);
+        pos += 4;
+        let len = size.unsigned_abs() as usize;
+        if pos + len > bytes.len() {
+            return bad("truncated entry");
+        }
+        if size > 0 {
+            let entry = &bytes[pos..pos + len];
+            let u16_at =
+                |p: usize| -> Option<usize> { Some(u16::from_be_bytes([*entry.get(p)?, *entry.get(p + 1)?]) as usize) };
+            let field = |p: usize| -> Option<(String, usize)> {
+                let l = u16_at(p)?;
+                let s = entry.get(p + 2..p + 2 + l)?;
+                Some((String::from_utf8_lossy(s).into_owned(), p + 2 + l))
+            };
+            let Some(mut count) = u16_at(0) else { return bad("truncated entry") };
+            if v1 {
+                count = count.saturating_sub(1);
+            }
+            let Some((realm, mut p)) = field(2) else { return bad("truncated entry") };
+            let mut components = Vec::new();
+            for _ in 0..count {
+                let Some((c, next)) = field(p) else { return bad("truncated entry") };
+                components.push(c);
+                p = next;
+            }
+            let principal = format!("{}@{realm}", components.join("/"));
+            if !out.contains(&principal) {
+                out.push(principal);
+            }
+        }
+        pos += len;
+    }
+    Ok(out)
 }
 
 fn set(props: &Properties, key: &str) -> Option<String> {
@@ -182,20 +335,12 @@ fn read_auth(props: &Properties, problems: &mut Vec<String>, warnings: &mut Vec<
     let given = props.get("auth.username").is_some() || props.get("auth.password").is_some();
     for key in ["auth.gssapi.keyTab", "auth.gssapi.principal", "auth.gssapi.service"] {
         if props.get(key).is_some() {
-            warnings.push(format!("{key} has no effect: Kerberos (GSSAPI) authentication is not supported"));
+            warnings.push(format!("{key} has no effect unless auth.provider=GSSAPI"));
         }
     }
     let explicit_plain = match props.get("auth.provider").map(str::trim) {
         None | Some("None") => false,
         Some("PLAIN") => true,
-        Some("GSSAPI") => {
-            problems.push(invalid(
-                "auth.provider",
-                "GSSAPI",
-                "Kerberos (GSSAPI) authentication is not supported yet; allowed: None, PLAIN",
-            ));
-            return None;
-        }
         Some(other) => {
             problems.push(invalid("auth.provider", other, "String must be one of: None, PLAIN, GSSAPI"));
             return None;
@@ -309,7 +454,7 @@ fn read_ssl(props: &Properties, problems: &mut Vec<String>, warnings: &mut Vec<S
 
 /// A path made absolute and normalised (as Java's `toAbsolutePath().normalize()`), or a
 /// `base64:` value decoded.
-fn load(key: &str, value: &str, problems: &mut Vec<String>) -> Option<Material> {
+pub(crate) fn load(key: &str, value: &str, problems: &mut Vec<String>) -> Option<Material> {
     if let Some(data) = value.strip_prefix("base64:") {
         let shown = format!("base64:({} characters)", data.len());
         let compact: String = data.chars().filter(|c| !c.is_whitespace()).collect();
@@ -854,8 +999,10 @@ mod tests {
             p,
             vec!["Invalid value foo for configuration auth.provider: String must be one of: None, PLAIN, GSSAPI"]
         );
-        let (_, p, _) = run(&[("auth.provider", "GSSAPI")]);
-        assert!(p[0].starts_with("Invalid value GSSAPI for configuration auth.provider: Kerberos"), "{p:?}");
+        let (s, p, _) = run(&[("auth.provider", "GSSAPI")]);
+        assert!(p.is_empty(), "GSSAPI without a keytab uses the ticket cache: {p:?}");
+        let g = s.gssapi.unwrap();
+        assert_eq!((g.keytab, g.principal, g.service.as_str()), (None, None, "dse"));
         let (_, p, _) = run(&[("auth.provider", "PLAIN")]);
         assert_eq!(
             p,
@@ -1090,5 +1237,126 @@ mod tests {
             why.contains("unable to get local issuer certificate") && why.contains("not in ssl.truststore.path"),
             "{why}"
         );
+    }
+
+    fn keytab_entry(realm: &str, components: &[&str]) -> Vec<u8> {
+        let mut e = Vec::new();
+        e.extend((components.len() as u16).to_be_bytes());
+        e.extend((realm.len() as u16).to_be_bytes());
+        e.extend(realm.as_bytes());
+        for c in components {
+            e.extend((c.len() as u16).to_be_bytes());
+            e.extend(c.as_bytes());
+        }
+        e.extend(1u32.to_be_bytes()); // name type
+        e.extend(0u32.to_be_bytes()); // timestamp
+        e.push(1); // key version
+        e.extend(18u16.to_be_bytes()); // key type
+        e.extend(2u16.to_be_bytes());
+        e.extend([0xAA, 0xBB]);
+        e
+    }
+
+    /// A keytab of `principals` (`a/b@REALM`), with made-up keys.
+    fn keytab(principals: &[&str]) -> Vec<u8> {
+        let mut kt = vec![5, 2];
+        for p in principals {
+            let (name, realm) = p.split_once('@').unwrap();
+            let components: Vec<&str> = name.split('/').collect();
+            let e = keytab_entry(realm, &components);
+            kt.extend((e.len() as i32).to_be_bytes());
+            kt.extend(e);
+        }
+        kt
+    }
+
+    #[test]
+    fn keytab_principals_in_file_order() {
+        let mut kt = keytab(&["sink@EX.COM", "dse/node1@EX.COM", "sink@EX.COM"]);
+        // A hole (a deleted entry).
+        kt.extend((-3i32).to_be_bytes());
+        kt.extend([0, 0, 0]);
+        assert_eq!(keytab_principals(&kt).unwrap(), vec!["sink@EX.COM", "dse/node1@EX.COM"]);
+        assert_eq!(keytab_principals(&[5, 2]).unwrap(), Vec::<String>::new());
+        assert!(keytab_principals(b"not a keytab").unwrap_err().starts_with("not a Kerberos keytab"));
+        let mut truncated = vec![5, 2];
+        truncated.extend(100i32.to_be_bytes());
+        assert!(keytab_principals(&truncated).is_err());
+    }
+
+    proptest::proptest! {
+        /// Whatever a keytab file holds, reading its principals fails cleanly.
+        #[test]
+        fn hostile_keytabs_never_panic(tail in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let mut bytes = vec![5, 2];
+            bytes.extend(tail);
+            let _ = keytab_principals(&bytes);
+        }
+    }
+
+    #[test]
+    fn gssapi_settings_are_checked() {
+        let kt = temp("sink.keytab", &keytab(&["sink/app@EX.COM", "other@EX.COM"]));
+        let kt_path = kt.to_str().unwrap();
+        let (s, p, w) = run(&[("auth.provider", "GSSAPI"), ("auth.gssapi.keyTab", kt_path), ("auth.username", "x")]);
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(w, vec!["auth.username has no effect with auth.provider=GSSAPI"]);
+        assert!(s.auth.is_none());
+        let g = s.gssapi.unwrap();
+        assert_eq!(g.keytab.as_deref(), Some(kt.as_path()));
+        assert_eq!(g.principal.as_deref(), Some("sink/app@EX.COM"), "the first principal of the keytab");
+        assert_eq!(g.service, "dse");
+        let (s, p, _) = run(&[
+            ("auth.provider", "GSSAPI"),
+            ("auth.gssapi.keyTab", kt_path),
+            ("auth.gssapi.principal", "other@EX.COM"),
+            ("auth.gssapi.service", "cassandra"),
+        ]);
+        assert!(p.is_empty(), "{p:?}");
+        let g = s.gssapi.unwrap();
+        assert_eq!((g.principal.as_deref(), g.service.as_str()), (Some("other@EX.COM"), "cassandra"));
+
+        let (_, p, _) = run(&[("auth.provider", "GSSAPI"), ("auth.gssapi.service", " ")]);
+        assert_eq!(p, vec!["Invalid value  for configuration auth.gssapi.service: is required"]);
+        let (_, p, _) = run(&[("auth.provider", "GSSAPI"), ("auth.gssapi.keyTab", "/nonexistent/sink.keytab")]);
+        assert_eq!(
+            p,
+            vec!["Invalid value /nonexistent/sink.keytab for configuration auth.gssapi.keyTab: does not exist"]
+        );
+        let dir = std::env::temp_dir();
+        let (_, p, _) = run(&[("auth.provider", "GSSAPI"), ("auth.gssapi.keyTab", dir.to_str().unwrap())]);
+        assert_eq!(
+            p,
+            vec![format!(
+                "Invalid value {} for configuration auth.gssapi.keyTab: is not a file",
+                absolute(&dir).display()
+            )]
+        );
+        let empty = temp("empty.keytab", &[5, 2]);
+        let (_, p, _) = run(&[("auth.provider", "GSSAPI"), ("auth.gssapi.keyTab", empty.to_str().unwrap())]);
+        assert_eq!(p, vec![format!("Cannot find any principals in {}", empty.display())]);
+        let garbage = temp("garbage.keytab", b"garbage");
+        let (_, p, _) = run(&[("auth.provider", "GSSAPI"), ("auth.gssapi.keyTab", garbage.to_str().unwrap())]);
+        assert!(p[0].ends_with("auth.gssapi.keyTab: not a Kerberos keytab (no keytab version header)"), "{p:?}");
+        // Keys without GSSAPI.
+        let (_, _, w) = run(&[("auth.gssapi.principal", "x@EX.COM")]);
+        assert_eq!(w, vec!["auth.gssapi.principal has no effect unless auth.provider=GSSAPI"]);
+    }
+
+    #[test]
+    fn a_base64_keytab_goes_to_a_private_file_removed_with_the_settings() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let data = base64::engine::general_purpose::STANDARD.encode(keytab(&["sink@EX.COM"]));
+        let (s, p, _) = run(&[("auth.provider", "GSSAPI"), ("auth.gssapi.keyTab", &format!("base64:{data}"))]);
+        assert!(p.is_empty(), "{p:?}");
+        let g = s.gssapi.unwrap();
+        let path = g.keytab.clone().unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(g.principal.as_deref(), Some("sink@EX.COM"));
+        let copy = g.clone();
+        drop(g);
+        assert!(path.exists(), "kept while a copy lives");
+        drop(copy);
+        assert!(!path.exists(), "removed with the last copy");
     }
 }

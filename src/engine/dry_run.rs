@@ -37,6 +37,7 @@ pub async fn dry_run(
     let key = Converter::new(cfg.key_converter.clone().unwrap_or(worker.key_converter.clone()), shutdown.clone())?;
     let value =
         Converter::new(cfg.value_converter.clone().unwrap_or(worker.value_converter.clone()), shutdown.clone())?;
+    let header_converter = cfg.header_converter.clone().unwrap_or_else(|| worker.header_converter.clone());
 
     let mut config = source::consumer_config(cfg, worker);
     config.set("enable.auto.commit", "false");
@@ -96,9 +97,16 @@ pub async fn dry_run(
             }
             Err((_, DecodeFailure::Interrupted)) => break,
         };
-        let headers: Vec<(&str, Option<&[u8]>)> = match m.headers() {
+        let raw: Vec<(&str, Option<&[u8]>)> = match m.headers() {
             Some(h) => h.iter().map(|h| (h.key, h.value)).collect(),
             None => Vec::new(),
+        };
+        let headers = match crate::codec::header::decode_headers(&header_converter, raw) {
+            Ok(h) => h,
+            Err((name, e)) => {
+                let _ = writeln!(out, "  error (header.{name}): {}", e.0);
+                continue;
+            }
         };
         let view = RecordView { key: &k, value: &v, headers: &headers, timestamp_ms: m.timestamp().to_millis() };
         for plan in tables {

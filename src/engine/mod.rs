@@ -2,8 +2,10 @@
 //! session and writes ([`sink`]), the per-partition offset tracker ([`offsets`]) and the loop that
 //! ties them together ([`pipeline`]).
 
+pub mod cloud;
 pub mod dead_letter;
 pub mod dry_run;
+pub mod gssapi;
 pub mod metrics;
 pub mod offsets;
 pub mod pipeline;

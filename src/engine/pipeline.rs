@@ -110,6 +110,7 @@ struct Pipeline {
     errors: ErrorHandling,
     key_converter: Converter,
     value_converter: Converter,
+    header_converter: crate::codec::header::HeaderConverter,
     plans: HashMap<String, Arc<[Arc<TablePlan>]>>,
     session: Arc<Session>,
     dead_letters: Option<Arc<DeadLetters>>,
@@ -210,6 +211,7 @@ async fn run_inner(
         errors: cfg.errors.clone(),
         key_converter,
         value_converter,
+        header_converter: cfg.header_converter.clone().unwrap_or_else(|| worker.header_converter.clone()),
         plans: plans.into_iter().map(|(t, v)| (t, Arc::from(v))).collect(),
         session,
         dead_letters,
@@ -492,9 +494,19 @@ impl Pipeline {
                 return;
             }
         };
-        let headers: Vec<(&str, Option<&[u8]>)> = match m.headers() {
+        let raw: Vec<(&str, Option<&[u8]>)> = match m.headers() {
             Some(h) => h.iter().map(|h| (h.key, h.value)).collect(),
             None => Vec::new(),
+        };
+        let headers = match crate::codec::header::decode_headers(&self.header_converter, raw) {
+            Ok(h) => h,
+            Err((name, e)) => {
+                let e = RowError { column: None, field: Some(format!("header.{name}")), reason: e.0 };
+                if fail(self, Stage::Decode, None, e, &mut units) {
+                    self.settle(record, units);
+                }
+                return;
+            }
         };
         let view = RecordView { key: &key, value: &value, headers: &headers, timestamp_ms: m.timestamp().to_millis() };
         let before = out.len();

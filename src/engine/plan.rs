@@ -12,7 +12,7 @@ use scylla::statement::prepared::PreparedStatement;
 use scylla::value::{CqlTimeuuid, CqlValue, MaybeUnset};
 
 use crate::codec::convert::{CodecSettings, convert};
-use crate::codec::record::{Data, Lookup, header_datum};
+use crate::codec::record::{Data, Lookup};
 use crate::codec::typed::Typed;
 use crate::codec::{Datum, TimeUnit};
 use crate::config::{TableConfig, TableRef};
@@ -28,7 +28,8 @@ pub type BindValue = MaybeUnset<Option<CqlValue>>;
 pub struct RecordView<'a> {
     pub key: &'a Data,
     pub value: &'a Data,
-    pub headers: &'a [(&'a str, Option<&'a [u8]>)],
+    /// Headers in record order, decoded by the header converter.
+    pub headers: &'a [(&'a str, Data)],
     /// Kafka record timestamp in milliseconds, when the record has one.
     pub timestamp_ms: Option<i64>,
 }
@@ -453,7 +454,7 @@ fn lookup<'a>(field: &Field, rec: &RecordView<'a>, b: &Bind) -> Result<Option<Da
             _ => Err(missing()),
         },
         Field::Header(name) => match rec.headers.iter().find(|(k, _)| k == name) {
-            Some((_, v)) => Ok(Some(header_datum(*v))),
+            Some((_, v)) => Ok(Some(v.whole())),
             None => Err(missing()),
         },
         Field::Now => Ok(None),

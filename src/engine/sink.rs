@@ -47,15 +47,27 @@ impl From<ConnectError> for String {
 }
 
 /// Opens the connector's session: contact points, local DC, pool size, compression, timeout,
-/// TLS (`ssl.*`) and login (`auth.*`).
+/// TLS (`ssl.*`), login (`auth.*`: PLAIN or Kerberos) and Astra (`cloud.secureConnectBundle`).
 pub async fn connect(cfg: &ConnectorConfig, keyspaces: Vec<String>) -> Result<Session, ConnectError> {
-    let nodes: Vec<String> = if cfg.contact_points.is_empty() {
+    // Astra: contact points, local DC and TLS from the bundle, through local tunnels.
+    let cloud = match &cfg.cloud {
+        Some(source) => Some(super::cloud::plan(source).await.map_err(|message| ConnectError {
+            permanent: message.contains("Invalid")
+                || message.contains("TLS handshake failed")
+                || message.contains("HTTP 4"),
+            message,
+        })?),
+        None => None,
+    };
+    let nodes: Vec<String> = if let Some(cloud) = &cloud {
+        cloud.contact_points.clone()
+    } else if cfg.contact_points.is_empty() {
         vec![format!("127.0.0.1:{}", cfg.port)]
     } else {
         cfg.contact_points.iter().map(|cp| with_port(cp, cfg.port)).collect()
     };
     let mut policy = DefaultPolicy::builder().token_aware(true);
-    if let Some(dc) = &cfg.local_dc {
+    if let Some(dc) = cloud.as_ref().map(|c| &c.local_dc).or(cfg.local_dc.as_ref()) {
         policy = policy.prefer_datacenter(dc.clone()).permit_dc_failover(true);
     }
     let profile = ExecutionProfile::builder()
@@ -75,7 +87,13 @@ pub async fn connect(cfg: &ConnectorConfig, keyspaces: Vec<String>) -> Result<Se
             Compression::Lz4 => Some(scylla::frame::Compression::Lz4),
             Compression::Snappy => Some(scylla::frame::Compression::Snappy),
         });
-    let at = nodes.join(", ");
+    let at = match &cloud {
+        Some(c) => format!("{} (Astra SNI proxy, nodes {})", c.tunnels.proxy(), c.info.host_ids.len()),
+        None => nodes.join(", "),
+    };
+    if let Some(c) = &cloud {
+        builder = builder.address_translator(c.tunnels.clone());
+    }
     let mut verifier = None;
     let names = if cfg.tls.is_some() { names_by_ip(&nodes).await } else { HashMap::new() };
     if let Some(tls) = &cfg.tls {
@@ -87,6 +105,16 @@ pub async fn connect(cfg: &ConnectorConfig, keyspaces: Vec<String>) -> Result<Se
     }
     if let Some(auth) = &cfg.auth {
         builder = builder.user(auth.username.clone(), auth.password.expose());
+    }
+    if let Some(gssapi) = &cfg.gssapi {
+        // The nodes' service principal is asked for with the first contact point's host.
+        let host = nodes[0].rsplit_once(':').map_or(nodes[0].as_str(), |(h, _)| h);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let provider = super::gssapi::GssapiAuthenticator::new(gssapi, host).map_err(|e| ConnectError {
+            message: format!("Kerberos (GSSAPI) login to Cassandra at {at}: {e} (auth.gssapi.*)"),
+            permanent: true,
+        })?;
+        builder = builder.authenticator_provider(std::sync::Arc::new(provider));
     }
     let e = match builder.build().await {
         Ok(session) => return Ok(session),
@@ -137,6 +165,24 @@ fn diagnose(e: &NewSessionError, at: &str, cfg: &ConnectorConfig, verifier: Opti
             match &setup.error {
                 // Cassandra words a failure to read the credentials (system_auth unavailable)
                 // "Unable to perform authentication: ..."; that one may pass on a retry.
+                ConnectionSetupRequestErrorKind::DbError(DbError::AuthenticationError, msg)
+                    if !msg.starts_with("Unable to perform authentication") && cfg.gssapi.is_some() =>
+                {
+                    let who = cfg
+                        .gssapi
+                        .as_ref()
+                        .and_then(|g| g.principal.as_deref())
+                        .unwrap_or("the ticket cache's principal");
+                    return permanent(format!(
+                        "Cassandra at {at} refused the Kerberos login of {who} (auth.gssapi.*): {msg}"
+                    ));
+                }
+                ConnectionSetupRequestErrorKind::StartAuthSessionError(msg)
+                | ConnectionSetupRequestErrorKind::AuthChallengeEvaluationError(msg) => {
+                    // A KDC that does not answer may come back; anything else is the configuration.
+                    let message = format!("login to Cassandra at {at} failed: {msg}");
+                    return ConnectError { permanent: !msg.contains("Cannot contact any KDC"), message };
+                }
                 ConnectionSetupRequestErrorKind::DbError(DbError::AuthenticationError, msg)
                     if !msg.starts_with("Unable to perform authentication") =>
                 {

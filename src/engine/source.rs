@@ -142,7 +142,10 @@ pub fn consumer_config(cfg: &ConnectorConfig, worker: &WorkerConfig) -> ClientCo
         .set("client.id", format!("connector-consumer-{}-0", cfg.name))
         // Kafka Connect's defaults for sink consumers.
         .set("auto.offset.reset", "earliest")
-        .set("partition.assignment.strategy", "cooperative-sticky");
+        .set("partition.assignment.strategy", "cooperative-sticky")
+        // Prefetch at most 16 MiB (librdkafka's default is 64 MiB): with a round of up to
+        // 16 MiB being written, memory stays bounded by the in-flight limits, not the backlog.
+        .set("queued.max.messages.kbytes", "16384");
     for (k, v) in worker.consumer.iter().chain(cfg.consumer_overrides.iter()) {
         c.set(k, v);
     }
@@ -156,10 +159,11 @@ pub fn consumer_config(cfg: &ConnectorConfig, worker: &WorkerConfig) -> ClientCo
 pub fn client_config(worker: &WorkerConfig) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", &worker.bootstrap_servers);
-    for (k, v) in &worker.consumer {
-        if k.starts_with("security.") || k.starts_with("sasl.") || k.starts_with("ssl.") || k == "client.rack" {
-            c.set(k, v);
-        }
+    if let Some(rack) = worker.consumer.get("client.rack") {
+        c.set("client.rack", rack);
+    }
+    for (k, v) in &worker.producer {
+        c.set(k, v);
     }
     c
 }

@@ -383,3 +383,176 @@ pub fn http(method: &str, addr: &str, path: &str) -> (u16, String) {
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, body.to_string())
 }
+
+/// The secure Kafka of `scripts/secure-kafka up`: its PLAINTEXT listener, for setting up topics
+/// and records and for reading offsets (the sink itself connects through its secure listeners).
+pub fn secure_kafka_bootstrap() -> String {
+    std::env::var("SECURE_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:49092".into())
+}
+
+/// Panics, naming the script that starts it, unless the secure Kafka listens on `port`.
+pub fn require_secure_kafka(port: &str) {
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("port");
+    if std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err() {
+        panic!("the secure Kafka is not listening on {addr}: run `scripts/secure-kafka up` first");
+    }
+}
+
+fn secure_kafka_client() -> ClientConfig {
+    let bootstrap = secure_kafka_bootstrap();
+    require_secure_kafka(bootstrap.rsplit(':').next().unwrap_or("49092"));
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", bootstrap);
+    c
+}
+
+/// `create_topic` on the secure Kafka.
+pub async fn secure_create_topic(topic: &str, partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> = secure_kafka_client().create().expect("admin client");
+    let results = admin
+        .create_topics(
+            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+        )
+        .await
+        .expect("the secure Kafka is not reachable: run `scripts/secure-kafka up` first");
+    for r in results {
+        r.unwrap_or_else(|(t, e)| panic!("cannot create topic {t}: {e}"));
+    }
+}
+
+/// Key/value records produced to the secure Kafka.
+pub async fn secure_produce(topic: &str, records: &[(String, String)]) {
+    let producer: FutureProducer =
+        secure_kafka_client().set("linger.ms", "5").set("acks", "all").create().expect("producer");
+    let mut pending = Vec::new();
+    for (k, v) in records {
+        let record: FutureRecord<'_, str, str> = FutureRecord::to(topic).key(k.as_str()).payload(v.as_str());
+        pending.push(producer.send_result(record).expect("enqueue"));
+    }
+    for p in pending {
+        p.await.expect("delivery future").expect("delivered");
+    }
+}
+
+/// `committed` on the secure Kafka: the sum of the group's committed offsets over the topic.
+pub fn secure_committed(group: &str, topic: &str, partitions: i32) -> i64 {
+    let consumer: BaseConsumer = secure_kafka_client().set("group.id", group).create().expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    let got = consumer.committed_offsets(tpl, Duration::from_secs(10)).expect("committed offsets");
+    got.elements().iter().map(|e| if let Offset::Offset(o) = e.offset() { o } else { 0 }).sum()
+}
+
+/// `consume` on the secure Kafka.
+pub fn secure_consume(topic: &str, n: usize, timeout: Duration) -> Vec<rdkafka::message::OwnedMessage> {
+    let consumer: BaseConsumer = secure_kafka_client()
+        .set("group.id", unique("reader"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let deadline = Instant::now() + timeout;
+    let mut out = Vec::new();
+    while out.len() < n && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            out.push(m.detach());
+        }
+    }
+    out
+}
+
+/// An HTTP/1.1 exchange with extra headers and a body (sent as JSON): status and body.
+pub fn http_with(method: &str, addr: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the REST API");
+    stream.set_read_timeout(Some(Duration::from_secs(90))).ok();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).expect("send request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read response");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let chunked = head.lines().any(|l| l.to_ascii_lowercase().replace(' ', "") == "transfer-encoding:chunked");
+    if !chunked {
+        return (status, body.to_string());
+    }
+    let (mut rest, mut out) = (body, String::new());
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || tail.len() < n {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = tail[n..].strip_prefix("\r\n").unwrap_or(&tail[n..]);
+    }
+    (status, out)
+}
+
+/// A connector's settings as the REST API takes them: the connection settings of
+/// [`connector_file`], then `body`'s `key=value` lines.
+pub fn connector_json(body: &str) -> serde_json::Value {
+    let (host, port) =
+        cassandra_node().rsplit_once(':').map(|(h, p)| (h.to_string(), p.to_string())).unwrap_or_default();
+    let mut config = serde_json::json!({
+        "connector.class": "com.datastax.oss.kafka.sink.CassandraSinkConnector",
+        "tasks.max": "1",
+        "contactPoints": host,
+        "port": port,
+        "loadBalancing.localDc": "datacenter1",
+    });
+    for line in body.lines().filter(|l| !l.trim().is_empty()) {
+        if let Some((k, v)) = line.split_once('=') {
+            config[k.trim()] = serde_json::Value::String(v.trim().to_string());
+        }
+    }
+    config
+}
+
+/// The worker file (with `worker_extra`) and a connector file `sink.properties` (`name={id}`,
+/// `topics={topic}`, then `body`) in a fresh scratch directory named after `id`.
+pub fn sink_files(id: &str, topic: &str, worker_extra: &str, body: &str) -> (PathBuf, PathBuf) {
+    let dir = temp_dir(id);
+    let worker = worker_file(&dir, worker_extra);
+    let connector = connector_file(&dir, "sink.properties", &format!("name={id}\ntopics={topic}\n{body}"));
+    (worker, connector)
+}
+
+/// Runs the sink until the group of connector `name` has committed `total` offsets over the
+/// topic's `partitions`, then stops it; its log. Panics, with the log, unless both go well.
+pub async fn run_until_committed(
+    files: &(PathBuf, PathBuf),
+    name: &str,
+    topic: &str,
+    partitions: i32,
+    total: i64,
+    timeout: Duration,
+) -> String {
+    let sink = Sink::start(&files.0, &[&files.1]);
+    let group = format!("connect-{name}");
+    assert_eq!(wait_committed(&group, topic, partitions, total, timeout).await, total, "{}", sink.log());
+    let (status, log) = sink.stop();
+    assert!(status.success(), "{log}");
+    log
+}
+
+/// Runs `standalone --until-end`, which must stop by itself with exit status 1 (a partition held
+/// at a record no policy tolerates); its log.
+pub fn run_until_held(files: &(PathBuf, PathBuf), timeout: Duration) -> String {
+    let mut sink = Sink::start_until_end(&files.0, &[&files.1]);
+    let status = sink.wait(timeout).expect("the connector stops by itself");
+    let log = sink.log();
+    assert_eq!(status.code(), Some(1), "{log}");
+    log
+}
