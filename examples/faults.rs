@@ -1674,6 +1674,7 @@ fn main() -> std::process::ExitCode {
     ));
     let started = Instant::now();
     let mut failed = Vec::new();
+    let total = scenarios.len();
     for s in scenarios {
         let t = Instant::now();
         say(format!("=== {}", s.name()));
@@ -1687,5 +1688,7 @@ fn main() -> std::process::ExitCode {
         if failed.is_empty() { "all scenarios passed".to_string() } else { format!("FAILED: {}", failed.join(", ")) },
         started.elapsed().as_secs_f64()
     );
+    // The plain closing line test runners print.
+    println!("faults: {} passed, {} failed", total - failed.len(), failed.len());
     if failed.is_empty() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE }
 }

@@ -152,6 +152,7 @@ fn shown_value(key: &str, value: &str) -> String {
         || lower.contains("secret")
         || lower.contains("privatekey")
         || lower.ends_with("jaas.config")
+        || crate::config::worker::is_secret_kafka_key(key)
         || value.trim_start().starts_with("base64:");
     if secret { "[hidden]".to_string() } else { value.to_string() }
 }
@@ -571,8 +572,10 @@ mod tests {
             ("auth.username", "bob"),
             ("ssl.openssl.privateKey", "/etc/keys/client.key"),
             ("ssl.keystore.path", "base64:MIIK..."),
+            ("consumer.ssl.keystore.key", "-----BEGIN PRIVATE KEY-----"),
         ]);
         let shown = shown_config(&p);
+        assert_eq!(shown["consumer.ssl.keystore.key"], "[hidden]");
         assert_eq!(shown["auth.password"], "[hidden]");
         assert_eq!(shown["ssl.openssl.privateKey"], "[hidden]");
         assert_eq!(shown["ssl.keystore.path"], "[hidden]");
