@@ -647,15 +647,10 @@ fn sasl_settings(
                     ),
                 ));
             }
-            Ok(entry) if module == KRB5_MODULE => {
-                let o = &entry.options;
-                if let Some(keytab) = o.get("keyTab") {
-                    out.insert("sasl.kerberos.keytab".into(), keytab.clone());
-                }
-                if let Some(principal) = o.get("principal") {
-                    out.insert("sasl.kerberos.principal".into(), principal.clone());
-                }
-            }
+            Ok(entry) if module == KRB5_MODULE => match krb5_login(&entry.options) {
+                Ok(settings) => out.extend(settings),
+                Err(reason) => problems.push(invalid(key, HIDDEN, &reason)),
+            },
             Ok(mut entry) => {
                 user = entry.options.remove("username");
                 password = entry.options.remove("password");
@@ -699,6 +694,33 @@ fn sasl_settings(
     if let Some((_, v)) = s.get("sasl.kerberos.service.name") {
         out.insert("sasl.kerberos.service.name".into(), v.trim().to_string());
     }
+}
+
+/// Krb5LoginModule's options → librdkafka's Kerberos settings. With `useKeyTab=true` librdkafka
+/// gets tickets for `principal` from `keyTab` by running `kinit` (its `sasl.kerberos.kinit.cmd`,
+/// through the shell: the two values must be plain), into the default credential cache
+/// (`KRB5CCNAME`); otherwise it uses the tickets already in that cache and runs nothing.
+fn krb5_login(o: &BTreeMap<String, String>) -> Result<Vec<(String, String)>, String> {
+    let yes = |k: &str| o.get(k).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if !yes("useKeyTab") {
+        return Ok(vec![("sasl.kerberos.min.time.before.relogin".into(), "0".into())]);
+    }
+    let (Some(keytab), Some(principal)) = (o.get("keyTab"), o.get("principal")) else {
+        return Err("Krb5LoginModule with useKeyTab=true needs keyTab=\"...\" and principal=\"...\"".into());
+    };
+    let plain = |v: &str, extra: &[char]| {
+        !v.is_empty() && v.chars().all(|c| c.is_alphanumeric() || "._-/@+=:,".contains(c) || extra.contains(&c))
+    };
+    if !plain(principal, &[]) {
+        return Err(format!("the principal {principal:?} has characters a Kerberos principal here may not have"));
+    }
+    if !plain(keytab, &[' ', '~']) {
+        return Err(format!("the keyTab path {keytab:?} has characters it may not have here (quotes, $, `, \\)"));
+    }
+    if let Err(e) = std::fs::File::open(keytab) {
+        return Err(format!("cannot read the keyTab {keytab}: {e}"));
+    }
+    Ok(vec![("sasl.kerberos.keytab".into(), keytab.clone()), ("sasl.kerberos.principal".into(), principal.clone())])
 }
 
 /// Whether the linked librdkafka has Kerberos (its `builtin.features` list `sasl_gssapi`).
@@ -1550,17 +1572,20 @@ mod tests {
 
     #[test]
     fn kerberos_is_translated_when_librdkafka_has_it() {
-        let text = "security.protocol=SASL_SSL\nsasl.mechanism=GSSAPI\nsasl.kerberos.service.name=kafka\n\
-                    sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true \
-                    keyTab=\"/etc/sink.keytab\" principal=\"sink@EXAMPLE.COM\";\n";
-        if librdkafka_has_gssapi() {
-            let w = worker(text).unwrap();
-            assert_eq!(get(&w.consumer, "sasl.mechanisms"), Some("GSSAPI"));
-            assert_eq!(get(&w.consumer, "sasl.kerberos.keytab"), Some("/etc/sink.keytab"));
-            assert_eq!(get(&w.consumer, "sasl.kerberos.principal"), Some("sink@EXAMPLE.COM"));
-            assert_eq!(get(&w.consumer, "sasl.kerberos.service.name"), Some("kafka"));
-        } else {
-            let e = worker(text).unwrap_err();
+        let dir = std::env::temp_dir().join(format!("cassandra-sink-worker-krb5-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let keytab = dir.join("sink.keytab");
+        std::fs::write(&keytab, b"\x05\x02").unwrap();
+        let keytab = keytab.display().to_string();
+        let krb5 = |options: &str| {
+            format!(
+                "security.protocol=SASL_SSL\nsasl.mechanism=GSSAPI\nsasl.kerberos.service.name=kafka\n\
+                 sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required {options};\n"
+            )
+        };
+        let text = krb5(&format!("useKeyTab=true storeKey=true keyTab=\"{keytab}\" principal=\"sink@EXAMPLE.COM\""));
+        if !librdkafka_has_gssapi() {
+            let e = worker(&text).unwrap_err();
             assert_eq!(e.problems.len(), 1, "{e}");
             assert!(
                 e.problems[0].starts_with(
@@ -1568,7 +1593,41 @@ mod tests {
                 ),
                 "{e}"
             );
+            return;
         }
+        let w = worker(&text).unwrap();
+        assert_eq!(get(&w.consumer, "sasl.mechanisms"), Some("GSSAPI"));
+        assert_eq!(get(&w.consumer, "sasl.kerberos.keytab"), Some(keytab.as_str()));
+        assert_eq!(get(&w.consumer, "sasl.kerberos.principal"), Some("sink@EXAMPLE.COM"));
+        assert_eq!(get(&w.consumer, "sasl.kerberos.service.name"), Some("kafka"));
+        assert_eq!(get(&w.consumer, "sasl.kerberos.min.time.before.relogin"), None);
+
+        // Without a keytab: the tickets already in the credential cache, no kinit.
+        let w = worker(&krb5("useTicketCache=true")).unwrap();
+        assert_eq!(get(&w.consumer, "sasl.kerberos.min.time.before.relogin"), Some("0"));
+        assert_eq!(get(&w.consumer, "sasl.kerberos.keytab"), None);
+
+        for (options, reason) in [
+            ("useKeyTab=true principal=\"sink@EXAMPLE.COM\"".to_string(), "needs keyTab=\"...\" and principal=\"...\""),
+            (
+                format!("useKeyTab=true keyTab=\"{keytab}\" principal=\"sink@EXAMPLE.COM; rm -rf x\""),
+                "has characters a Kerberos principal here may not have",
+            ),
+            (
+                "useKeyTab=true keyTab=\"/nowhere/$(id).keytab\" principal=\"sink@EXAMPLE.COM\"".to_string(),
+                "has characters it may not have here",
+            ),
+            (
+                "useKeyTab=true keyTab=\"/nowhere/sink.keytab\" principal=\"sink@EXAMPLE.COM\"".to_string(),
+                "cannot read the keyTab /nowhere/sink.keytab",
+            ),
+        ] {
+            let e = worker(&krb5(&options)).unwrap_err();
+            assert_eq!(e.problems.len(), 1, "{e}");
+            assert!(e.problems[0].starts_with("Invalid value [hidden] for configuration sasl.jaas.config: "), "{e}");
+            assert!(e.problems[0].contains(reason), "{options}: {e}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

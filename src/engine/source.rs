@@ -232,6 +232,7 @@ impl ConsumerContext for ProbeContext {}
 pub fn check_access(cfg: &ConnectorConfig, worker: &WorkerConfig) -> Result<(), String> {
     use rdkafka::consumer::Consumer;
     let mut config = consumer_config(cfg, worker);
+    check_kerberos_login(&config).map_err(|e| format!("Kafka at {}: {e}", worker.bootstrap_servers))?;
     config.set("client.id", format!("connector-probe-{}", cfg.name));
     let probe: BaseConsumer<ProbeContext> = config
         .create_with_context(ProbeContext::default())
@@ -259,6 +260,40 @@ pub fn check_access(cfg: &ConnectorConfig, worker: &WorkerConfig) -> Result<(), 
             }
             return Ok(());
         }
+    }
+}
+
+/// Kerberos from a keytab: librdkafka runs `kinit` for its tickets but only logs a failure and
+/// goes on with whatever the default credential cache holds. The same login, first, into a
+/// credential cache of its own that nothing else sees: a keytab or principal the KDC refuses is a
+/// start-up error.
+fn check_kerberos_login(config: &ClientConfig) -> Result<(), String> {
+    if config.get("sasl.mechanisms") != Some("GSSAPI")
+        || config.get("sasl.kerberos.min.time.before.relogin") == Some("0")
+    {
+        return Ok(());
+    }
+    let (Some(keytab), Some(principal)) = (config.get("sasl.kerberos.keytab"), config.get("sasl.kerberos.principal"))
+    else {
+        return Ok(());
+    };
+    let out = std::process::Command::new("kinit")
+        .args(["-k", "-t", keytab, principal])
+        .env("KRB5CCNAME", "MEMORY:cassandra-sink-login-check")
+        .stdin(std::process::Stdio::null())
+        .output();
+    match out {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err("Kerberos (GSSAPI) with a keytab needs MIT Kerberos' kinit on the PATH (Debian: krb5-user)".to_string())
+        }
+        Err(e) => Err(format!("cannot run kinit for the Kerberos login: {e}")),
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(format!(
+            "the Kerberos login of {principal} with the keytab {keytab} failed: {}. Check the principal and \
+             keyTab of sasl.jaas.config (and its consumer.* override) in the worker file, and the Kerberos \
+             configuration (KRB5_CONFIG, default /etc/krb5.conf)",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
     }
 }
 

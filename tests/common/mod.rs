@@ -294,10 +294,20 @@ impl Drop for Sink {
 
 /// Runs the binary to completion (for start-up failures); returns exit code and stderr.
 pub fn run_to_exit(args: &[&std::ffi::OsStr], timeout: Duration) -> (Option<i32>, String) {
+    run_to_exit_with_env(args, &[], timeout)
+}
+
+/// [`run_to_exit`] with environment variables set for the sink process only.
+pub fn run_to_exit_with_env(
+    args: &[&std::ffi::OsStr],
+    env: &[(&str, &std::ffi::OsStr)],
+    timeout: Duration,
+) -> (Option<i32>, String) {
     let dir = temp_dir(&unique("exit"));
     let log = dir.join("stderr.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_cassandra-sink"))
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).expect("log"))
         .spawn()

@@ -5,7 +5,8 @@
 //! from `scripts/secure-certs` (in services/run-secure/certs).
 //!
 //! The Kafka side (below): the secure Kafka of `scripts/secure-kafka up` with SSL, SASL_SSL and
-//! SASL_PLAINTEXT listeners, configured with the Java client keys of a Kafka Connect worker file.
+//! SASL_PLAINTEXT listeners (one of them with Kerberos, the realm of `scripts/kdc up`), configured
+//! with the Java client keys of a Kafka Connect worker file.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -586,4 +587,103 @@ async fn kafka_stores_and_logins_are_checked_at_start_up() {
         assert!(stderr.contains(&expected), "missing «{expected}» in:\n{stderr}");
     }
     assert_no_secret(&stderr, &["jaas-Pw-3318", "wrong-store-Pw-1", STORE_PASSWORD]);
+}
+
+// Kerberos: the SASL_PLAINTEXT listener with GSSAPI of the secure Kafka (49096), its broker
+// logged in as kafka/127.0.0.1 of the realm of `scripts/kdc up`; the sink logs in as sink@REALM
+// from the realm's client.keytab. Kerberos reads its configuration from KRB5_CONFIG and keeps
+// tickets in KRB5CCNAME: both are set for the sink process only, the cache one of its own.
+
+const KRB5: &str = "com.sun.security.auth.module.Krb5LoginModule";
+const REALM: &str = "CASSANDRA-SINK.TEST";
+
+fn gssapi_port() -> String {
+    kafka_port("SECURE_KAFKA_GSSAPI_PORT", "49096")
+}
+
+fn kdc_dir() -> PathBuf {
+    std::env::var("KDC_RUN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("services/run-secure/kdc"))
+}
+
+/// The worker's keys for Kerberos from `keytab` (a file of the realm's directory) as `principal`.
+fn kerberos(keytab: &str, principal: &str, service: &str) -> String {
+    format!(
+        "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=GSSAPI\nsasl.kerberos.service.name={service}\n\
+         sasl.jaas.config={KRB5} required useKeyTab=true storeKey=true keyTab=\"{}\" principal=\"{principal}\";\n",
+        kdc_dir().join(keytab).display()
+    )
+}
+
+/// The sink (`args` after the worker and connector files) in the realm; exit code and stderr.
+fn run_in_realm(args: &[&str], worker: &Path, conn: &Path) -> (Option<i32>, String) {
+    let krb5 = kdc_dir().join("krb5.conf");
+    assert!(krb5.exists(), "no {}: run `scripts/kdc up` first", krb5.display());
+    let cache = worker.with_file_name(format!("{}.ccache", unique("krb5cc")));
+    let cache = std::ffi::OsString::from(format!("FILE:{}", cache.display()));
+    let mut all: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    all.extend([worker.as_os_str(), conn.as_os_str()]);
+    run_to_exit_with_env(
+        &all,
+        &[("KRB5_CONFIG", krb5.as_os_str()), ("KRB5CCNAME", &cache), ("KRB5RCACHETYPE", OsStr::new("none"))],
+        Duration::from_secs(120),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kafka_sasl_plaintext_with_kerberos_from_a_keytab() {
+    require_secure_kafka(&gssapi_port());
+    let id = unique("k_gssapi");
+    let (s, dir) = kafka_setup(&id, 10).await;
+    // The dead-letter producer logs in the same way.
+    secure_produce(&id, &[("bad".into(), r#"{"n":"not a number"}"#.into())]).await;
+    let security = format!("{}consumer.debug=security\n", kerberos("client.keytab", &format!("sink@{REALM}"), "kafka"));
+    let worker = kafka_worker(&dir, &gssapi_port(), &security);
+    let conn = kafka_connector(&dir, &id, &dead_letters(&id));
+    let (code, log) = run_in_realm(&["--log", "debug", "standalone", "--until-end"], &worker, &conn);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("Kerberos ticket refreshed"), "librdkafka ran kinit:\n{log}");
+    assert_eq!(count(&s, &format!("{id}.t")).await, 10, "{log}");
+    assert_eq!(secure_committed(&format!("connect-{id}"), &id, 2), 11, "every record committed:\n{log}");
+    assert_eq!(secure_consume(&format!("{id}_dlq"), 1, Duration::from_secs(20)).len(), 1, "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kafka_kerberos_logins_the_realm_refuses_are_start_up_errors() {
+    require_secure_kafka(&gssapi_port());
+    let cases = [
+        // A principal the keytab has no key for.
+        (
+            kerberos("client.keytab", &format!("nobody@{REALM}"), "kafka"),
+            format!("the Kerberos login of nobody@{REALM} with the keytab"),
+            "no suitable keys",
+        ),
+        // The right principal, another principal's keytab.
+        (
+            kerberos("kafka.keytab", &format!("sink@{REALM}"), "kafka"),
+            format!("the Kerberos login of sink@{REALM} with the keytab"),
+            "no suitable keys",
+        ),
+        // A good login, a service the realm does not know: the broker cannot be reached.
+        (
+            kerberos("client.keytab", &format!("sink@{REALM}"), "kafka-nowhere"),
+            "refused the connection".to_string(),
+            "Server kafka-nowhere/127.0.0.1@CASSANDRA-SINK.TEST not found in Kerberos database",
+        ),
+    ];
+    for (n, (security, expected, detail)) in cases.iter().enumerate() {
+        let id = unique(&format!("k_gss_bad{n}"));
+        let (s, dir) = kafka_setup(&id, 3).await;
+        let worker = kafka_worker(&dir, &gssapi_port(), security);
+        let conn = kafka_connector(&dir, &id, "");
+        let started = Instant::now();
+        let (code, log) = run_in_realm(&["standalone"], &worker, &conn);
+        assert_eq!(code, Some(2), "{log}");
+        assert!(started.elapsed() < Duration::from_secs(60), "{log}");
+        assert!(log.contains(expected.as_str()) && log.contains(detail), "no «{expected}» / «{detail}» in:\n{log}");
+        assert!(log.contains("sasl.jaas.config"), "the message names the settings to check:\n{log}");
+        assert_eq!(count(&s, &format!("{id}.t")).await, 0);
+        assert_eq!(secure_committed(&format!("connect-{id}"), &id, 2), 0);
+    }
 }
