@@ -117,6 +117,20 @@ pub fn digits_decimal_text(negative: bool, digits: &str, scale: i32) -> String {
         }
         return out;
     }
+    // Java's BigDecimal.toString: plain notation down to an adjusted exponent of -6, scientific
+    // below. The text stays as long as the digits whatever the scale (a record's schema can carry
+    // any int32 scale; writing 2^31 zeros would exhaust memory).
+    let adjusted = i64::from(scale.saturating_neg()) + digits.len() as i64 - 1;
+    if adjusted < -6 {
+        let (first, rest) = digits.split_at(digits.len().min(1));
+        out.push_str(first);
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
+        }
+        let _ = write!(out, "E{adjusted}");
+        return out;
+    }
     let scale = scale.unsigned_abs() as usize;
     if digits.len() > scale {
         let (int, frac) = digits.split_at(digits.len() - scale);
@@ -168,6 +182,15 @@ mod tests {
         assert_eq!(d(42, 0), "42");
         assert_eq!(d(42, -3), "42E+3");
         assert_eq!(d(-42, -3), "-42E+3");
+        // Java's BigDecimal.toString switches to scientific notation below an adjusted exponent
+        // of -6, so a huge scale never expands into zeros.
+        assert_eq!(d(5, 6), "0.000005");
+        assert_eq!(d(5, 7), "5E-7");
+        assert_eq!(d(-1234, 12), "-1.234E-9");
+        assert_eq!(d(0, 8), "0E-8");
+        let huge = d(7, i32::MAX);
+        assert_eq!(huge, format!("7E-{}", i32::MAX));
+        assert_eq!(d(1, i32::MIN), format!("1E+{}", -i64::from(i32::MIN)));
     }
 
     #[test]
