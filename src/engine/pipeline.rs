@@ -444,7 +444,7 @@ impl Pipeline {
             tp: TopicPartition { topic: m.topic().to_string(), partition: m.partition() },
             offset: m.offset(),
         };
-        if self.held.contains_key(&record.tp) {
+        if !self.held.is_empty() && self.held.contains_key(&record.tp) {
             // Fetched before the partition was paused: read again when the hold is released.
             return;
         }

@@ -330,8 +330,19 @@ pub fn run_to_exit_with_env(
 
 /// Reads `n` records of a topic from the beginning (for checking a dead-letter topic).
 pub fn consume(topic: &str, n: usize, timeout: Duration) -> Vec<rdkafka::message::OwnedMessage> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", kafka_bootstrap())
+    let mut client = ClientConfig::new();
+    client.set("bootstrap.servers", kafka_bootstrap());
+    consume_with(client, topic, n, timeout)
+}
+
+/// [`consume`] through the given client settings (which cluster, how to reach it).
+fn consume_with(
+    mut client: ClientConfig,
+    topic: &str,
+    n: usize,
+    timeout: Duration,
+) -> Vec<rdkafka::message::OwnedMessage> {
+    let consumer: BaseConsumer = client
         .set("group.id", unique("reader"))
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
@@ -458,21 +469,7 @@ pub fn secure_committed(group: &str, topic: &str, partitions: i32) -> i64 {
 
 /// `consume` on the secure Kafka.
 pub fn secure_consume(topic: &str, n: usize, timeout: Duration) -> Vec<rdkafka::message::OwnedMessage> {
-    let consumer: BaseConsumer = secure_kafka_client()
-        .set("group.id", unique("reader"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer");
-    consumer.subscribe(&[topic]).expect("subscribe");
-    let deadline = Instant::now() + timeout;
-    let mut out = Vec::new();
-    while out.len() < n && Instant::now() < deadline {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-            out.push(m.detach());
-        }
-    }
-    out
+    consume_with(secure_kafka_client(), topic, n, timeout)
 }
 
 /// An HTTP/1.1 exchange with extra headers and a body (sent as JSON): status and body.
