@@ -21,7 +21,7 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::{Offset, TopicPartitionList};
 use scylla::client::session::Session;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
@@ -118,6 +118,10 @@ struct Pipeline {
     progress: SharedProgress,
     in_flight: Arc<Semaphore>,
     max_in_flight: usize,
+    /// Signalled by every write task when it has settled its rows. Successful writes send no
+    /// message, so this is what wakes the loop when a request slot frees up (or, in a drain, when
+    /// the last rows are written).
+    settled: Arc<Notify>,
     max_batch: usize,
     /// Partitions held at a failing record (policy None), and the offset of that record.
     held: HashMap<TopicPartition, Held>,
@@ -218,6 +222,7 @@ async fn run_inner(
         progress,
         in_flight: Arc::new(Semaphore::new(cfg.max_concurrent_requests)),
         max_in_flight: cfg.max_concurrent_requests,
+        settled: Arc::new(Notify::new()),
         max_batch: cfg.max_records_in_batch,
         held: HashMap::new(),
         to_pause: Vec::new(),
@@ -252,7 +257,11 @@ async fn run_inner(
     let round_records = round_records(worker.max_poll_records, cfg.max_concurrent_requests, cfg.max_records_in_batch);
     let mut commit_tick = tokio::time::interval(worker.commit_interval);
     commit_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let settled = p.settled.clone();
     loop {
+        // Without this wake-up the loop would sleep until the next commit tick whenever every
+        // request slot is taken (the consumer branch is disabled then).
+        let await_settled = drain.is_some() || p.in_flight.available_permits() == 0;
         tokio::select! {
             biased;
             _ = shutdown.cancelled() => break,
@@ -266,6 +275,7 @@ async fn run_inner(
                 }
                 p.set_paused(&consumer, paused);
             }
+            _ = settled.notified(), if await_settled => {}
             msg = consumer.recv(), if p.in_flight.available_permits() > 0 => {
                 // Take what is already fetched (a round), then group and send it.
                 let mut rows = Vec::new();
@@ -715,15 +725,17 @@ impl Pipeline {
             let name = self.name.clone();
             let metrics = self.table_metrics.get(&(Arc::as_ptr(&unit[0].plan) as usize)).cloned();
             let in_flight = self.metrics.in_flight.clone();
+            let settled = self.settled.clone();
             in_flight.inc();
             tokio::spawn(async move {
-                let _permit = permit;
                 let results = write_unit(&session, unit, &retry, &name, metrics.as_ref()).await;
                 in_flight.dec();
                 let failures = finish_written(&progress, results);
                 if !failures.is_empty() {
                     let _ = done_tx.send(Done { results: failures, dead_letter: false });
                 }
+                drop(permit);
+                settled.notify_one();
             });
         }
     }
@@ -737,8 +749,8 @@ impl Pipeline {
             let progress = self.progress.clone();
             let (dlq, done_tx) = (dlq.clone(), self.done_tx.clone());
             let dead_lettered = self.metrics.dead_lettered.clone();
+            let settled = self.settled.clone();
             tokio::spawn(async move {
-                let _permit = permit;
                 let class = match letter.stage {
                     Stage::Decode => "cassandra_sink.DecodeError",
                     Stage::Map => "cassandra_sink.MappingError",
@@ -755,6 +767,8 @@ impl Pipeline {
                 if !failures.is_empty() {
                     let _ = done_tx.send(Done { results: failures, dead_letter: true });
                 }
+                drop(permit);
+                settled.notify_one();
             });
         }
     }
