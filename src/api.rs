@@ -290,7 +290,7 @@ fn status_body(state: &ApiState, c: &Connector, restarting: bool) -> Value {
         "records_received": s.records,
         // Partitions held at a record no policy tolerates (nothing after it is committed).
         "held_partitions": s.held.iter().map(|h| json!({
-            "topic": h.tp.topic,
+            "topic": &*h.tp.topic,
             "partition": h.tp.partition,
             "offset": h.offset,
             "reason": h.reason,

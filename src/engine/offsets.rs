@@ -4,20 +4,39 @@
 //! position of a partition is the offset of its oldest unfinished record, or one past the newest
 //! record seen when nothing is unfinished: an offset is committed only once every earlier record
 //! of that partition is written (or dead-lettered / skipped by policy).
+//!
+//! Every record passes through here a few times (received, its units settled, each unit done), so
+//! the maps hash with foldhash and a topic name is shared (`Arc<str>`), not copied per record.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A map keyed by partition, hashed quickly (keys are not attacker-chosen: topics come from the
+/// configuration and the broker).
+pub type PartitionMap<V> = HashMap<TopicPartition, V, foldhash::fast::RandomState>;
 
 /// A Kafka topic-partition.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {
-    pub topic: String,
+    pub topic: Arc<str>,
     pub partition: i32,
 }
 
+impl TopicPartition {
+    pub fn new(topic: impl Into<Arc<str>>, partition: i32) -> Self {
+        TopicPartition { topic: topic.into(), partition }
+    }
+}
+
+/// Units of work a pending record still waits for; `LEFT` = it stays unfinished for good.
+type Units = u32;
+const LEFT: Units = Units::MAX;
+
 #[derive(Debug, Default)]
 struct PartitionState {
-    pending: BTreeSet<i64>,
+    /// Unfinished records, by offset, with their remaining units (0 until settled).
+    pending: BTreeMap<i64, Units>,
     /// One past the highest offset registered.
     next: Option<i64>,
     /// The position last handed out for commit.
@@ -26,13 +45,13 @@ struct PartitionState {
 
 impl PartitionState {
     fn position(&self) -> Option<i64> {
-        self.pending.first().copied().or(self.next)
+        self.pending.first_key_value().map(|(o, _)| *o).or(self.next)
     }
 }
 
 #[derive(Debug, Default)]
 pub struct OffsetTracker {
-    partitions: HashMap<TopicPartition, PartitionState>,
+    partitions: PartitionMap<PartitionState>,
 }
 
 impl OffsetTracker {
@@ -42,7 +61,7 @@ impl OffsetTracker {
             Some(s) => s,
             None => self.partitions.entry(tp.clone()).or_default(),
         };
-        state.pending.insert(offset);
+        state.pending.insert(offset, 0);
         state.next = Some(state.next.map_or(offset + 1, |n| n.max(offset + 1)));
     }
 
@@ -51,6 +70,10 @@ impl OffsetTracker {
         if let Some(state) = self.partitions.get_mut(tp) {
             state.pending.remove(&offset);
         }
+    }
+
+    fn pending_mut(&mut self, record: &RecordId) -> Option<&mut Units> {
+        self.partitions.get_mut(&record.tp)?.pending.get_mut(&record.offset)
     }
 
     /// Forgets a partition (revoked): nothing more is committed for it from here.
@@ -97,11 +120,11 @@ pub struct RecordId {
 /// before committing them).
 #[derive(Debug, Default)]
 pub struct Progress {
+    /// Received records and the units of work each still waits for; a record is finished when
+    /// its last unit is.
     tracker: OffsetTracker,
-    /// Units of work of each record still running; a record is finished when it reaches zero.
-    remaining: HashMap<RecordId, usize>,
     /// Rows and dead letters being written, per partition.
-    writing: HashMap<TopicPartition, usize>,
+    writing: PartitionMap<usize>,
 }
 
 /// [`Progress`] behind a lock; every critical section is a few map operations, never I/O.
@@ -124,28 +147,29 @@ impl Progress {
     pub fn settle(&mut self, record: RecordId, units: usize) {
         if units == 0 {
             self.tracker.complete(&record.tp, record.offset);
-        } else {
-            *self.remaining.entry(record).or_insert(0) += units;
+        } else if let Some(n) = self.tracker.pending_mut(&record)
+            && *n != LEFT
+        {
+            *n = n.saturating_add(Units::try_from(units).unwrap_or(LEFT - 1)).min(LEFT - 1);
         }
     }
 
     /// One unit of a record is finished; the record is when its last unit is.
     pub fn unit_done(&mut self, record: &RecordId) {
-        match self.remaining.get_mut(record) {
-            Some(n) if *n > 1 => *n -= 1,
-            Some(_) => {
-                self.remaining.remove(record);
-                self.tracker.complete(&record.tp, record.offset);
-            }
-            // Held, abandoned, or its partition was revoked.
-            None => {}
+        match self.tracker.pending_mut(record) {
+            Some(n) if *n == 1 => self.tracker.complete(&record.tp, record.offset),
+            Some(n) if *n > 1 && *n != LEFT => *n -= 1,
+            // Not settled, left unfinished, or its partition was revoked.
+            _ => {}
         }
     }
 
     /// The record stays unfinished for good (held or abandoned): its partition is not committed
     /// past it.
     pub fn leave_unfinished(&mut self, record: &RecordId) {
-        self.remaining.remove(record);
+        if let Some(n) = self.tracker.pending_mut(record) {
+            *n = LEFT;
+        }
     }
 
     pub fn writing_started(&mut self, tp: &TopicPartition) {
@@ -177,7 +201,6 @@ impl Progress {
         for tp in tps {
             self.tracker.forget(tp);
         }
-        self.remaining.retain(|r, _| !tps.contains(&r.tp));
     }
 
     pub fn tracker(&self) -> &OffsetTracker {
@@ -193,9 +216,10 @@ impl Progress {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::collections::BTreeSet;
 
     fn tp(p: i32) -> TopicPartition {
-        TopicPartition { topic: "t".into(), partition: p }
+        TopicPartition::new("t", p)
     }
 
     #[test]

@@ -129,6 +129,8 @@ struct Pipeline {
     to_pause: Vec<TopicPartition>,
     to_dead_letter: Vec<DeadLetter>,
     ties: WriteTimeOrder,
+    /// Topic names seen, shared by every record of the topic.
+    topics: Vec<Arc<str>>,
     metrics: ConnectorMetrics,
     /// Per table plan (by address), created once.
     table_metrics: HashMap<usize, TableMetrics>,
@@ -139,6 +141,8 @@ struct Pipeline {
     abandon: CancellationToken,
     fatal: Option<String>,
     records: u64,
+    /// `records` as last added to the status (updated once per round, not per record).
+    records_shown: u64,
 }
 
 /// Runs a connector until `shutdown` is cancelled or a record fails in a way nothing tolerates.
@@ -228,6 +232,7 @@ async fn run_inner(
         to_pause: Vec::new(),
         to_dead_letter: Vec::new(),
         ties: WriteTimeOrder::default(),
+        topics: Vec::new(),
         table_metrics: HashMap::new(),
         metrics: connector_metrics,
         status: options.status.clone(),
@@ -236,6 +241,7 @@ async fn run_inner(
         abandon: CancellationToken::new(),
         fatal: None,
         records: 0,
+        records_shown: 0,
     };
 
     for plans in p.plans.values() {
@@ -302,6 +308,8 @@ async fn run_inner(
                     }
                     taken += 1;
                 }
+                let fresh = p.records - std::mem::replace(&mut p.records_shown, p.records);
+                p.status.update(|s| s.records += fresh);
                 p.dispatch(rows).await;
             }
         }
@@ -450,17 +458,13 @@ impl Pipeline {
     /// Decodes and maps one record into `out` (one row per table of its topic).
     /// Waits only while the AvroConverter's schema registry is unreachable.
     async fn accept(&mut self, m: &BorrowedMessage<'_>, out: &mut Vec<PendingRow>) {
-        let record = RecordId {
-            tp: TopicPartition { topic: m.topic().to_string(), partition: m.partition() },
-            offset: m.offset(),
-        };
+        let record = RecordId { tp: TopicPartition::new(self.topic(m.topic()), m.partition()), offset: m.offset() };
         if !self.held.is_empty() && self.held.contains_key(&record.tp) {
             // Fetched before the partition was paused: read again when the hold is released.
             return;
         }
         self.progress.lock().register(&record);
         self.records += 1;
-        self.status.update(|s| s.records += 1);
         let original = self.dead_letters.as_ref().map(|_| Arc::new(OwnedRecord::from_message(m)));
         let mut units = 0;
 
@@ -504,9 +508,10 @@ impl Pipeline {
                 return;
             }
         };
+        // Headers are parsed by librdkafka on demand: only when a mapping of the topic reads one.
         let raw: Vec<(&str, Option<&[u8]>)> = match m.headers() {
-            Some(h) => h.iter().map(|h| (h.key, h.value)).collect(),
-            None => Vec::new(),
+            Some(h) if plans.iter().any(|p| p.reads_headers()) => h.iter().map(|h| (h.key, h.value)).collect(),
+            _ => Vec::new(),
         };
         let headers = match crate::codec::header::decode_headers(&self.header_converter, raw) {
             Ok(h) => h,
@@ -540,6 +545,16 @@ impl Pipeline {
             }
         }
         self.settle(record, units);
+    }
+
+    /// The shared name of a topic (one allocation per topic, not per record).
+    fn topic(&mut self, name: &str) -> Arc<str> {
+        if let Some(t) = self.topics.iter().find(|t| &***t == name) {
+            return t.clone();
+        }
+        let t: Arc<str> = Arc::from(name);
+        self.topics.push(t.clone());
+        t
     }
 
     /// Records how many units of work a record waits for; none means it is finished now.
@@ -906,7 +921,7 @@ impl DrainTarget {
                     let from = committed.get(&(topic.clone(), part.id())).copied().unwrap_or(low).max(low);
                     if high > from {
                         total += high - from;
-                        ends.insert(TopicPartition { topic: topic.clone(), partition: part.id() }, high);
+                        ends.insert(TopicPartition::new(topic.as_str(), part.id()), high);
                     }
                 }
             }

@@ -555,6 +555,14 @@ async fn prepare(
     Ok(Statement { prepared, binds, write_time })
 }
 
+impl TablePlan {
+    /// Whether the mapping reads any `header.*` field (if no table of a topic does, the record's
+    /// headers are not decoded).
+    pub fn reads_headers(&self) -> bool {
+        self.config.mapping.entries.iter().any(|e| matches!(e.field, Field::Header(_)))
+    }
+}
+
 fn field_of(cfg: &TableConfig, column: &Column) -> Option<Field> {
     cfg.mapping.entries.iter().find(|e| &e.column == column).map(|e| e.field.clone())
 }

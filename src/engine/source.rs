@@ -88,11 +88,8 @@ impl ConsumerContext for SinkContext {
     /// (at-least-once; harmless with write timestamps).
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let Rebalance::Revoke(revoked) = rebalance else { return };
-        let tps: Vec<TopicPartition> = revoked
-            .elements()
-            .iter()
-            .map(|e| TopicPartition { topic: e.topic().to_string(), partition: e.partition() })
-            .collect();
+        let tps: Vec<TopicPartition> =
+            revoked.elements().iter().map(|e| TopicPartition::new(e.topic(), e.partition())).collect();
         self.wait_for_writes(&tps);
         let mut tpl = rdkafka::TopicPartitionList::new();
         {
@@ -115,10 +112,7 @@ impl ConsumerContext for SinkContext {
 
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let list = |tpl: &rdkafka::TopicPartitionList| {
-            tpl.elements()
-                .iter()
-                .map(|e| TopicPartition { topic: e.topic().to_string(), partition: e.partition() })
-                .collect::<Vec<_>>()
+            tpl.elements().iter().map(|e| TopicPartition::new(e.topic(), e.partition())).collect::<Vec<_>>()
         };
         let event = match rebalance {
             Rebalance::Assign(tpl) => AssignmentEvent::Assigned(list(tpl)),
