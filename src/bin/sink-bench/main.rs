@@ -513,6 +513,38 @@ fn proc_peak_rss_mib(pid: i32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// A process and its descendants (a contender may be a shell running several processes).
+fn process_tree(root: i32) -> Vec<i32> {
+    let mut parent_of = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for e in dir.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+            // After the command: state, then the parent's pid.
+            let ppid = stat.rfind(')').and_then(|i| stat[i + 2..].split_whitespace().nth(1)?.parse::<i32>().ok());
+            if let Some(ppid) = ppid {
+                parent_of.push((pid, ppid));
+            }
+        }
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let p = tree[i];
+        tree.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    tree
+}
+
+/// CPU seconds and peak RSS (sum of each process's peak) of a process tree still running.
+fn tree_usage(root: i32) -> (f64, f64) {
+    let tree = process_tree(root);
+    let cpu = tree.iter().filter_map(|p| proc_cpu_s(*p)).sum();
+    let rss = tree.iter().filter_map(|p| proc_peak_rss_mib(*p)).sum();
+    (cpu, rss)
+}
+
 /// Busy CPU seconds of the machine since boot (all cores).
 fn machine_busy_s() -> f64 {
     let Ok(stat) = std::fs::read_to_string("/proc/stat") else { return 0.0 };
@@ -744,8 +776,7 @@ async fn measure(
             last_lag = Instant::now();
             if lag(consumer, topic, ends)? == 0 {
                 m.wall_s = start.elapsed().as_secs_f64();
-                m.cpu_s = proc_cpu_s(pid).unwrap_or(0.0);
-                m.peak_rss_mib = proc_peak_rss_mib(pid).unwrap_or(0.0);
+                (m.cpu_s, m.peak_rss_mib) = tree_usage(pid);
                 break stop(pid, Duration::from_secs(60)).await?;
             }
         }
@@ -979,7 +1010,7 @@ fn report(
     let _ = writeln!(
         out,
         "\nrows/s = records ÷ wall time; wall = spawn → exit (`end=exit`) or → committed lag 0 (`end=lag`, \
-         polled every 200 ms); CPU and peak RSS are the contender process's own (wait4, or /proc at lag 0); \
+         polled every 200 ms); CPU and peak RSS are the contender's processes' own (wait4, or /proc at lag 0, summed over the process tree); \
          first write = first `SELECT … LIMIT 1` that returned a row (polled every 25 ms); rows counted by \
          token range and 200 rows read back and compared. Other load = machine busy CPU − contender − \
          servers − harness."
