@@ -71,6 +71,12 @@ impl Default for RunOptions {
 }
 
 /// A mapped row waiting to be grouped into a request.
+/// Rows of one table and Cassandra partition key go into one batch.
+type BatchKey = (usize, bytes::Bytes);
+
+/// A partial batch is kept at most this long when no round follows (see [`Batcher`]).
+const CARRY_WAIT: Duration = Duration::from_millis(50);
+
 struct PendingRow {
     plan: Arc<TablePlan>,
     row: BoundRow,
@@ -122,13 +128,15 @@ struct Pipeline {
     /// message, so this is what wakes the loop when a request slot frees up (or, in a drain, when
     /// the last rows are written).
     settled: Arc<Notify>,
-    max_batch: usize,
     /// Partitions held at a failing record (policy None), and the offset of that record.
     held: HashMap<TopicPartition, Held>,
     /// Newly held partitions, paused at the next turn of the loop.
     to_pause: Vec<TopicPartition>,
     to_dead_letter: Vec<DeadLetter>,
     ties: WriteTimeOrder,
+    batcher: Batcher<PendingRow>,
+    /// When kept partial batches are sent even if no round comes (paused, or the topic ran dry).
+    carry_deadline: Option<tokio::time::Instant>,
     /// Topic names seen, shared by every record of the topic.
     topics: Vec<Arc<str>>,
     metrics: ConnectorMetrics,
@@ -227,11 +235,12 @@ async fn run_inner(
         in_flight: Arc::new(Semaphore::new(cfg.max_concurrent_requests)),
         max_in_flight: cfg.max_concurrent_requests,
         settled: Arc::new(Notify::new()),
-        max_batch: cfg.max_records_in_batch,
         held: HashMap::new(),
         to_pause: Vec::new(),
         to_dead_letter: Vec::new(),
         ties: WriteTimeOrder::default(),
+        batcher: Batcher::new(cfg.max_records_in_batch, sink::BATCH_BYTES, cfg.max_concurrent_requests),
+        carry_deadline: None,
         topics: Vec::new(),
         table_metrics: HashMap::new(),
         metrics: connector_metrics,
@@ -282,6 +291,7 @@ async fn run_inner(
                 p.set_paused(&consumer, paused);
             }
             _ = settled.notified(), if await_settled => {}
+            _ = sleep_until_or_never(p.carry_deadline) => p.dispatch(Vec::new(), false).await,
             msg = consumer.recv(), if p.in_flight.available_permits() > 0 => {
                 // Take what is already fetched (a round), then group and send it.
                 let mut rows = Vec::new();
@@ -294,6 +304,7 @@ async fn run_inner(
                     Err(e) => warn!(connector = %name, error = %e, "Kafka consumer error"),
                 }
                 let mut taken = 1;
+                let mut ran_dry = false;
                 while taken < round_records && bytes < ROUND_BYTES && p.fatal.is_none() {
                     match consumer.recv().now_or_never() {
                         Some(Ok(m)) => {
@@ -302,15 +313,20 @@ async fn run_inner(
                         }
                         Some(Err(e)) => {
                             warn!(connector = %name, error = %e, "Kafka consumer error");
+                            ran_dry = true;
                             break;
                         }
-                        None => break,
+                        None => {
+                            ran_dry = true;
+                            break;
+                        }
                     }
                     taken += 1;
                 }
                 let fresh = p.records - std::mem::replace(&mut p.records_shown, p.records);
                 p.status.update(|s| s.records += fresh);
-                p.dispatch(rows).await;
+                // A round that emptied the fetched records is the end of the backlog for now.
+                p.dispatch(rows, !ran_dry && p.fatal.is_none()).await;
             }
         }
         p.send_dead_letters().await;
@@ -334,7 +350,11 @@ async fn run_inner(
         }
     }
 
-    // Drain: no more fetching; in-flight work finishes (or is abandoned after the timeout).
+    // Drain: no more fetching; kept partial batches are sent, in-flight work finishes (or is
+    // abandoned after the timeout).
+    if p.fatal.is_none() {
+        p.dispatch(Vec::new(), false).await;
+    }
     let deadline = Instant::now() + options.drain_timeout;
     loop {
         p.send_dead_letters().await;
@@ -374,6 +394,14 @@ async fn run_inner(
     match p.fatal {
         Some(reason) => Err(RunError::Failed { name, reason }),
         None => Ok(()),
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one (a `select!` branch that is off).
+async fn sleep_until_or_never(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -684,41 +712,25 @@ impl Pipeline {
 
     /// Groups rows by table and Cassandra partition into UNLOGGED batches of at most
     /// `maxNumberOfRecordsInBatch` rows (and a byte budget below Cassandra's batch size limit),
-    /// then sends each request under the `maxConcurrentRequests` limit.
-    async fn dispatch(&mut self, rows: Vec<PendingRow>) {
-        let mut order: Vec<(usize, bytes::Bytes)> = Vec::new();
-        let mut groups: HashMap<(usize, bytes::Bytes), Vec<PendingRow>> = HashMap::new();
+    /// then sends each request under the `maxConcurrentRequests` limit. With a `backlog`, partial
+    /// batches may wait for the next round ([`Batcher`]); kept rows are pending, so never
+    /// committed before they are written, and are sent within [`CARRY_WAIT`], when a round
+    /// empties the fetched records, and before the connector stops.
+    async fn dispatch(&mut self, rows: Vec<PendingRow>, backlog: bool) {
+        let mut keyed = Vec::with_capacity(rows.len());
         let mut singles = Vec::new();
         for mut r in rows {
             match r.row.statement.compute_partition_key(&r.row.values) {
                 Ok(pk) => {
                     let key = (Arc::as_ptr(&r.plan) as usize, pk);
                     self.ties.order(&key, &r.record, &mut r.row);
-                    let group = groups.entry(key.clone()).or_insert_with(|| {
-                        order.push(key);
-                        Vec::new()
-                    });
-                    group.push(r);
+                    keyed.push((key, r));
                 }
                 Err(_) => singles.push(vec![r]),
             }
         }
-        let mut units: Vec<Vec<PendingRow>> = Vec::new();
-        for key in order {
-            let Some(group) = groups.remove(&key) else { continue };
-            let mut unit: Vec<PendingRow> = Vec::new();
-            let mut bytes = 0;
-            for r in group {
-                let size = sink::approx_size(&r.row.values);
-                if !unit.is_empty() && (unit.len() >= self.max_batch || bytes + size > sink::BATCH_BYTES) {
-                    units.push(std::mem::take(&mut unit));
-                    bytes = 0;
-                }
-                bytes += size;
-                unit.push(r);
-            }
-            units.push(unit);
-        }
+        let mut units = self.batcher.cut(keyed, |r| sink::approx_size(&r.row.values), backlog);
+        self.carry_deadline = (!self.batcher.is_empty()).then(|| tokio::time::Instant::now() + CARRY_WAIT);
         units.extend(singles);
         for unit in units {
             let Ok(permit) = self.in_flight.clone().acquire_owned().await else { return };
@@ -824,6 +836,8 @@ impl Pipeline {
             AssignmentEvent::Revoked(tps) => {
                 info!(connector = %self.name, partitions = ?tps, "partitions revoked");
                 self.progress.lock().forget(&tps);
+                // Kept partial batches of revoked partitions: their next owner writes them.
+                self.batcher.discard(|r| tps.contains(&r.record.tp));
                 let held = self.held.len();
                 self.held.retain(|tp, _| !tps.contains(tp));
                 if self.held.len() != held {
@@ -957,6 +971,106 @@ struct Left {
     total: i64,
     /// In partitions that are not held.
     unheld: i64,
+}
+
+/// Cuts a round's rows into batches of one key (table and Cassandra partition), in arrival
+/// order, of at most `max_rows` rows and `max_bytes` bytes.
+///
+/// With a backlog (the round stopped at its size limit: more records are already fetched), a
+/// key's last, partial batch is kept and its rows go first in the key's next batch: a batch of 32
+/// rows costs Cassandra far less per row than two of 16. A partial batch waits at most
+/// [`Batcher::CARRY_ROUNDS`] rounds, and kept rows never exceed `max_kept` (a round's worth).
+struct Batcher<T> {
+    max_rows: usize,
+    max_bytes: usize,
+    max_kept: usize,
+    kept: HashMap<BatchKey, Kept<T>>,
+    kept_rows: usize,
+    round: u64,
+}
+
+struct Kept<T> {
+    rows: Vec<T>,
+    /// The round its oldest row arrived in.
+    since: u64,
+}
+
+impl<T> Batcher<T> {
+    const CARRY_ROUNDS: u64 = 2;
+
+    fn new(max_rows: usize, max_bytes: usize, max_requests: usize) -> Self {
+        Batcher {
+            max_rows: max_rows.max(1),
+            max_bytes,
+            max_kept: max_requests.saturating_mul(max_rows),
+            kept: HashMap::new(),
+            kept_rows: 0,
+            round: 0,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
+    /// This round's batches: kept rows first, then `rows` (in order) grouped by key.
+    fn cut(&mut self, rows: Vec<(BatchKey, T)>, size: impl Fn(&T) -> usize, backlog: bool) -> Vec<Vec<T>> {
+        self.round += 1;
+        let mut order: Vec<BatchKey> = Vec::with_capacity(self.kept.len());
+        let mut groups: HashMap<BatchKey, Kept<T>> = HashMap::with_capacity(self.kept.len());
+        for (key, kept) in self.kept.drain() {
+            order.push(key.clone());
+            groups.insert(key, kept);
+        }
+        self.kept_rows = 0;
+        for (key, row) in rows {
+            match groups.get_mut(&key) {
+                Some(g) => g.rows.push(row),
+                None => {
+                    order.push(key.clone());
+                    groups.insert(key, Kept { rows: vec![row], since: self.round });
+                }
+            }
+        }
+        let mut batches = Vec::new();
+        for key in order {
+            let Some(group) = groups.remove(&key) else { continue };
+            let mut since = group.since;
+            let mut batch: Vec<T> = Vec::new();
+            let mut bytes = 0;
+            for row in group.rows {
+                let n = size(&row);
+                if !batch.is_empty() && (batch.len() >= self.max_rows || bytes + n > self.max_bytes) {
+                    batches.push(std::mem::take(&mut batch));
+                    bytes = 0;
+                    // Kept rows always fit the first batch: what is left arrived this round.
+                    since = self.round;
+                }
+                bytes += n;
+                batch.push(row);
+            }
+            let keep = backlog
+                && batch.len() < self.max_rows
+                && self.round - since < Self::CARRY_ROUNDS
+                && self.kept_rows + batch.len() <= self.max_kept;
+            if keep {
+                self.kept_rows += batch.len();
+                self.kept.insert(key, Kept { rows: batch, since });
+            } else {
+                batches.push(batch);
+            }
+        }
+        batches
+    }
+
+    /// Drops kept rows matching `gone` (their partition was revoked).
+    fn discard(&mut self, gone: impl Fn(&T) -> bool) {
+        for kept in self.kept.values_mut() {
+            kept.rows.retain(|r| !gone(r));
+        }
+        self.kept.retain(|_, k| !k.rows.is_empty());
+        self.kept_rows = self.kept.values().map(|k| k.rows.len()).sum();
+    }
 }
 
 /// Keeps Kafka order among rows of one Cassandra partition whose write times tie (spec "differ"
@@ -1208,6 +1322,65 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key(k: u8) -> BatchKey {
+        (1, bytes::Bytes::from(vec![k]))
+    }
+
+    fn rows(spec: &[(u8, u32)]) -> Vec<(BatchKey, (u8, u32))> {
+        spec.iter().map(|&(k, n)| (key(k), (k, n))).collect()
+    }
+
+    fn shapes(batches: &[Vec<(u8, u32)>]) -> Vec<Vec<u32>> {
+        let mut s: Vec<Vec<u32>> = batches.iter().map(|b| b.iter().map(|r| r.1).collect()).collect();
+        s.sort();
+        s
+    }
+
+    #[test]
+    fn without_a_backlog_every_row_goes_out_in_batches_of_one_key_in_order() {
+        let mut b = Batcher::new(3, 1000, 10);
+        let out = b.cut(rows(&[(1, 0), (2, 1), (1, 2), (1, 3), (1, 4), (2, 5)]), |_| 10, false);
+        assert_eq!(shapes(&out), vec![vec![0, 2, 3], vec![1, 5], vec![4]]);
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn with_a_backlog_partial_batches_wait_and_lead_the_next_round() {
+        let mut b = Batcher::new(4, 1000, 10);
+        let out = b.cut(rows(&[(1, 0), (1, 1), (1, 2), (1, 3), (1, 4), (2, 5)]), |_| 10, true);
+        assert_eq!(shapes(&out), vec![vec![0, 1, 2, 3]], "the full batch goes, the partial ones wait");
+        assert!(!b.is_empty());
+        let out = b.cut(rows(&[(1, 6), (1, 7), (1, 8), (2, 9)]), |_| 10, true);
+        assert_eq!(shapes(&out), vec![vec![4, 6, 7, 8]], "kept rows first, then the new ones in order");
+        // Key 2 has waited two rounds: it goes even with a backlog.
+        let out = b.cut(rows(&[(3, 10)]), |_| 10, true);
+        assert_eq!(shapes(&out), vec![vec![5, 9]]);
+        let out = b.cut(Vec::new(), |_| 10, false);
+        assert_eq!(shapes(&out), vec![vec![10]], "the end of the backlog sends everything kept");
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn kept_rows_are_bounded_and_respect_the_byte_budget() {
+        // At most 2 requests × 2 rows kept.
+        let mut b = Batcher::new(2, 25, 2);
+        let out = b.cut(rows(&[(1, 0), (2, 1), (3, 2), (4, 3), (5, 4)]), |_| 10, true);
+        assert_eq!(out.iter().map(Vec::len).sum::<usize>(), 1, "four rows kept, the fifth sent");
+        let out = b.cut(rows(&[(1, 5), (1, 6), (1, 7)]), |_| 20, false);
+        // Every row counts 20 bytes now: two exceed the 25-byte budget, so each goes alone.
+        let key1: Vec<Vec<u32>> =
+            shapes(&out).into_iter().filter(|b| b.iter().any(|n| [0, 5, 6, 7].contains(n))).collect();
+        assert_eq!(key1, vec![vec![0], vec![5], vec![6], vec![7]]);
+    }
+
+    #[test]
+    fn discarded_rows_are_never_sent() {
+        let mut b = Batcher::new(4, 1000, 10);
+        assert!(b.cut(rows(&[(1, 0), (2, 1)]), |_| 10, true).is_empty());
+        b.discard(|r| r.0 == 1);
+        assert_eq!(shapes(&b.cut(Vec::new(), |_| 10, false)), vec![vec![1]]);
+    }
 
     #[test]
     fn a_round_fills_every_in_flight_request_with_a_full_batch_within_bounds() {
