@@ -74,12 +74,18 @@ impl Default for RunOptions {
 /// Rows of one table and Cassandra partition key go into one batch.
 type BatchKey = (usize, bytes::Bytes);
 
+/// Maps keyed by [`BatchKey`], touched once or twice per row. foldhash with a per-process random
+/// seed: partition keys come from record contents, so the hash must not be predictable.
+type KeyMap<V> = HashMap<BatchKey, V, foldhash::fast::RandomState>;
+
 /// A partial batch is kept at most this long when no round follows (see [`Batcher`]).
 const CARRY_WAIT: Duration = Duration::from_millis(50);
 
 struct PendingRow {
     plan: Arc<TablePlan>,
     row: BoundRow,
+    /// The row's serialized size, near enough ([`sink::approx_size`]), computed once.
+    size: usize,
     record: RecordId,
     /// The consumed bytes, kept only when a dead-letter topic is configured.
     original: Option<Arc<OwnedRecord>>,
@@ -559,6 +565,7 @@ impl Pipeline {
                     units += 1;
                     out.push(PendingRow {
                         plan: plan.clone(),
+                        size: sink::approx_size(&row.values),
                         row,
                         record: record.clone(),
                         original: original.clone(),
@@ -729,7 +736,7 @@ impl Pipeline {
                 Err(_) => singles.push(vec![r]),
             }
         }
-        let mut units = self.batcher.cut(keyed, |r| sink::approx_size(&r.row.values), backlog);
+        let mut units = self.batcher.cut(keyed, |r| r.size, backlog);
         self.carry_deadline = (!self.batcher.is_empty()).then(|| tokio::time::Instant::now() + CARRY_WAIT);
         units.extend(singles);
         for unit in units {
@@ -985,7 +992,7 @@ struct Batcher<T> {
     max_rounds: u64,
     max_bytes: usize,
     max_kept: usize,
-    kept: HashMap<BatchKey, Kept<T>>,
+    kept: KeyMap<Kept<T>>,
     kept_rows: usize,
     round: u64,
 }
@@ -1007,7 +1014,7 @@ impl<T> Batcher<T> {
             max_rounds: Self::MAX_ROUNDS,
             max_bytes,
             max_kept: max_requests.saturating_mul(max_rows),
-            kept: HashMap::new(),
+            kept: KeyMap::default(),
             kept_rows: 0,
             round: 0,
         }
@@ -1021,7 +1028,7 @@ impl<T> Batcher<T> {
     fn cut(&mut self, rows: Vec<(BatchKey, T)>, size: impl Fn(&T) -> usize, backlog: bool) -> Vec<Vec<T>> {
         self.round += 1;
         let mut order: Vec<BatchKey> = Vec::with_capacity(self.kept.len());
-        let mut groups: HashMap<BatchKey, Kept<T>> = HashMap::with_capacity(self.kept.len());
+        let mut groups: KeyMap<Kept<T>> = KeyMap::with_capacity_and_hasher(rows.len(), Default::default());
         for (key, kept) in self.kept.drain() {
             order.push(key.clone());
             groups.insert(key, kept);
@@ -1084,7 +1091,7 @@ impl<T> Batcher<T> {
 #[derive(Default)]
 struct WriteTimeOrder {
     /// (table, partition key) → the last row ordered for it.
-    last: HashMap<(usize, bytes::Bytes), LastWrite>,
+    last: KeyMap<LastWrite>,
 }
 
 struct LastWrite {
@@ -1207,7 +1214,7 @@ async fn write_unit(
             m.records.inc_by(rows.len() as u64);
             m.batch_size.observe(rows.len() as f64);
             for r in rows {
-                m.batch_bytes.observe(sink::approx_size(&r.row.values) as f64);
+                m.batch_bytes.observe(r.size as f64);
             }
         }
     };
@@ -1219,7 +1226,7 @@ async fn write_unit(
         ),
     };
     if unit.len() > 1 {
-        let batch = sink::batch_of(unit.iter().map(|r| &r.row), unit[0].plan.config.consistency);
+        let batch = unit[0].plan.batch_of(&unit.iter().map(|r| &r.row).collect::<Vec<_>>());
         let values: Vec<&Vec<BindValue>> = unit.iter().map(|r| &r.row.values).collect();
         let table = unit[0].plan.table.to_string();
         match with_retry(|| session.batch(&batch, &values), retry, connector, &table, metrics).await {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use scylla::client::session::Session;
 use scylla::cluster::metadata::{ColumnKind, ColumnType, NativeType, Table};
+use scylla::statement::batch::Batch;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::value::{CqlTimeuuid, CqlValue, MaybeUnset};
 
@@ -59,7 +60,7 @@ struct Bind {
 /// A prepared statement and how to fill its variables.
 #[derive(Debug)]
 struct Statement {
-    prepared: PreparedStatement,
+    prepared: Arc<PreparedStatement>,
     binds: Vec<Bind>,
     /// Index of the write-time variable among the binds, when the statement has one.
     write_time: Option<usize>,
@@ -67,7 +68,8 @@ struct Statement {
 
 /// What a record becomes for one table.
 pub struct BoundRow {
-    pub statement: PreparedStatement,
+    /// Shared with the plan (cloning a statement per row would copy its settings).
+    pub statement: Arc<PreparedStatement>,
     pub values: Vec<BindValue>,
     /// Index of the write time (µs) in `values`, when the statement binds one.
     pub write_time: Option<usize>,
@@ -113,7 +115,20 @@ pub struct TablePlan {
     delete: Option<Statement>,
     /// The mapped columns are exactly the primary key: never a delete.
     pk_only: bool,
+    /// UNLOGGED batches of n inserts (index n), built once each on first use.
+    insert_batches: BatchCache,
 }
+
+struct BatchCache(Box<[std::sync::OnceLock<Arc<Batch>>]>);
+
+impl std::fmt::Debug for BatchCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} batches built", self.0.iter().filter(|b| b.get().is_some()).count())
+    }
+}
+
+/// Batches of up to this many inserts are built once and reused.
+const CACHED_BATCH_ROWS: usize = 64;
 
 /// The part of a table's metadata the statements depend on.
 #[derive(Debug, Clone, Default)]
@@ -279,7 +294,20 @@ impl TablePlan {
             insert,
             delete,
             pk_only,
+            insert_batches: BatchCache((0..=CACHED_BATCH_ROWS).map(|_| std::sync::OnceLock::new()).collect()),
         })
+    }
+
+    /// The UNLOGGED batch statement for these rows (built once per size when they are all
+    /// inserts, as they usually are).
+    pub fn batch_of(&self, rows: &[&BoundRow]) -> Arc<Batch> {
+        let all_inserts = rows.iter().all(|r| Arc::ptr_eq(&r.statement, &self.insert.prepared));
+        match self.insert_batches.0.get(rows.len()) {
+            Some(cached) if all_inserts => cached
+                .get_or_init(|| Arc::new(crate::engine::sink::batch_of(rows.iter().copied(), self.config.consistency)))
+                .clone(),
+            _ => Arc::new(crate::engine::sink::batch_of(rows.iter().copied(), self.config.consistency)),
+        }
     }
 
     /// The statements of this table, for `validate`.
@@ -552,7 +580,7 @@ async fn prepare(
         return Err(problems);
     }
     let write_time = binds.iter().position(|b| matches!(b.source, Source::WriteTime(_)));
-    Ok(Statement { prepared, binds, write_time })
+    Ok(Statement { prepared: Arc::new(prepared), binds, write_time })
 }
 
 impl TablePlan {

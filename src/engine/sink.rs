@@ -323,7 +323,7 @@ pub fn batch_of<'a>(rows: impl Iterator<Item = &'a BoundRow>, consistency: Consi
     let mut idempotent = true;
     for r in rows {
         idempotent &= r.statement.get_is_idempotent();
-        batch.append_statement(r.statement.clone());
+        batch.append_statement((*r.statement).clone());
     }
     batch.set_consistency(consistency);
     batch.set_is_idempotent(idempotent);
