@@ -315,7 +315,7 @@ fn produce(brokers: &str, topic: &str, records: u64, partitions: i32, json_key: 
 // ---------------------------------------------------------------------------------------------
 // ceiling
 
-type TickRow = (String, CqlTimestamp, &'static str, &'static str, String, f64, i64);
+type TickRow = (String, CqlTimestamp, &'static str, String, String, f64, i64);
 
 fn row_of(t: &Tick, write_time_us: i64) -> TickRow {
     (t.symbol_text(), CqlTimestamp(t.ts_ms()), t.exchange(), t.industry(), t.name(), t.value(), write_time_us)
@@ -348,7 +348,9 @@ async fn ceiling(a: CeilingArgs) -> anyhow::Result<()> {
     insert.set_is_idempotent(true);
     // As the sink is configured (consistencyLevel=LOCAL_ONE).
     insert.set_consistency(Consistency::LocalOne);
-    let batch_rows = a.batch.max(1);
+    // Batches stay under 40 KiB, as the sink's do (Cassandra refuses batches over 50 KiB by default).
+    let row_bytes = 60 + workload::padding() as u64;
+    let batch_rows = a.batch.max(1).min((40 * 1024 / row_bytes).max(1));
     let mut full = Batch::new(BatchType::Unlogged);
     full.set_consistency(Consistency::LocalOne);
     for _ in 0..batch_rows {
@@ -688,7 +690,7 @@ async fn spot_check(session: &Session, table: &str, records: u64, samples: u64) 
         let t = Tick::new(k.wrapping_mul(0x9E37_79B9_7F4A_7C15) % records);
         let r = session.execute_unpaged(&q, (t.symbol_text(), CqlTimestamp(t.ts_ms()))).await?.into_rows_result()?;
         let row: Option<(String, String, String, f64)> = r.maybe_first_row()?;
-        let expected = (t.exchange().to_string(), t.industry().to_string(), t.name(), t.value());
+        let expected = (t.exchange().to_string(), t.industry(), t.name(), t.value());
         if row.as_ref() != Some(&expected) {
             if bad == 0 {
                 eprintln!("[run] {table}: record {} reads back as {row:?}, expected {expected:?}", t.n);

@@ -33,6 +33,21 @@ const INDUSTRIES: [&str; 10] = [
     "Telecommunications",
 ];
 
+/// Key + value bytes of a record without padding (the key is 21 bytes, the value ~115).
+pub const BASE_RECORD_BYTES: usize = 136;
+
+/// Record-size runs: `BENCH_RECORD_BYTES=N` makes each record about N bytes (key + value) by
+/// padding its `industry` text, which is mapped, so each row grows by as much. Read once.
+pub fn padding() -> usize {
+    static PAD: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *PAD.get_or_init(|| {
+        std::env::var("BENCH_RECORD_BYTES")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .map_or(0, |n| n.saturating_sub(BASE_RECORD_BYTES))
+    })
+}
+
 /// One record of the workload, as its number describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tick {
@@ -73,8 +88,14 @@ impl Tick {
         EXCHANGES[(self.symbol % EXCHANGES.len() as u64) as usize]
     }
 
-    pub fn industry(&self) -> &'static str {
-        INDUSTRIES[((self.symbol / 7) % INDUSTRIES.len() as u64) as usize]
+    pub fn industry(&self) -> String {
+        let name = INDUSTRIES[((self.symbol / 7) % INDUSTRIES.len() as u64) as usize];
+        let pad = padding();
+        let mut s = String::with_capacity(name.len() + pad);
+        s.push_str(name);
+        // Plain letters: nothing to escape in JSON.
+        s.extend((0..pad).map(|i| (b'a' + (i % 26) as u8) as char));
+        s
     }
 
     pub fn ts_ms(&self) -> i64 {
