@@ -490,6 +490,7 @@ pub fn translate_consumer_key(key: &str, value: &str) -> Result<Option<(String, 
 const RDKAFKA_PASSTHROUGH: &[&str] = &[
     "queued.min.messages",
     "queued.max.messages.kbytes",
+    "fetch.queue.backoff.ms",
     "fetch.wait.max.ms",
     "statistics.interval.ms",
     "debug",

@@ -139,7 +139,11 @@ pub fn consumer_config(cfg: &ConnectorConfig, worker: &WorkerConfig) -> ClientCo
         .set("partition.assignment.strategy", "cooperative-sticky")
         // Prefetch at most 16 MiB (librdkafka's default is 64 MiB): with a round of up to
         // 16 MiB being written, memory stays bounded by the in-flight limits, not the backlog.
-        .set("queued.max.messages.kbytes", "16384");
+        .set("queued.max.messages.kbytes", "16384")
+        // When the prefetch is full librdkafka waits this long before fetching again (1 s by
+        // default): with records of 1 KB and more the sink then drained its 16 MiB and sat idle
+        // for the rest of the second (3.6 k rows/s instead of 14 k with 10 KB records).
+        .set("fetch.queue.backoff.ms", "10");
     for (k, v) in worker.consumer.iter().chain(cfg.consumer_overrides.iter()) {
         c.set(k, v);
     }
