@@ -117,6 +117,8 @@ pub struct TablePlan {
     pk_only: bool,
     /// UNLOGGED batches of n inserts (index n), built once each on first use.
     insert_batches: BatchCache,
+    /// The mapping reads a `header.*` field.
+    reads_headers: bool,
 }
 
 struct BatchCache(Box<[std::sync::OnceLock<Arc<Batch>>]>);
@@ -295,6 +297,7 @@ impl TablePlan {
             delete,
             pk_only,
             insert_batches: BatchCache((0..=CACHED_BATCH_ROWS).map(|_| std::sync::OnceLock::new()).collect()),
+            reads_headers: cfg.mapping.entries.iter().any(|e| matches!(e.field, Field::Header(_))),
         })
     }
 
@@ -587,7 +590,7 @@ impl TablePlan {
     /// Whether the mapping reads any `header.*` field (if no table of a topic does, the record's
     /// headers are not decoded).
     pub fn reads_headers(&self) -> bool {
-        self.config.mapping.entries.iter().any(|e| matches!(e.field, Field::Header(_)))
+        self.reads_headers
     }
 }
 

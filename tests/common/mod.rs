@@ -173,19 +173,23 @@ pub fn committed(group: &str, topic: &str, partitions: i32) -> BTreeMap<i32, i64
 }
 
 pub fn worker_file(dir: &std::path::Path, extra: &str) -> PathBuf {
-    let path = dir.join("worker.properties");
+    worker_file_at(dir, "worker.properties", &kafka_bootstrap(), extra)
+}
+
+/// A worker file named `file` reaching the Kafka at `bootstrap`, with `extra` lines.
+pub fn worker_file_at(dir: &std::path::Path, file: &str, bootstrap: &str, extra: &str) -> PathBuf {
+    let path = dir.join(file);
     std::fs::write(
         &path,
         format!(
-            "bootstrap.servers={}\n\
+            "bootstrap.servers={bootstrap}\n\
              key.converter=org.apache.kafka.connect.storage.StringConverter\n\
              value.converter=org.apache.kafka.connect.storage.StringConverter\n\
              offset.flush.interval.ms=500\n\
              listeners=http://127.0.0.1:0\n\
              consumer.session.timeout.ms=10000\n\
              consumer.heartbeat.interval.ms=2000\n\
-             {extra}",
-            kafka_bootstrap()
+             {extra}"
         ),
     )
     .expect("write worker file");
@@ -246,6 +250,11 @@ impl Sink {
             .spawn()
             .expect("spawn cassandra-sink");
         Sink { child, log }
+    }
+
+    /// The REST listener's address, from the log (waits up to 30 s; panics with the log).
+    pub fn rest(&self) -> String {
+        rest_address(self, Duration::from_secs(30)).unwrap_or_else(|| panic!("no REST address:\n{}", self.log()))
     }
 
     pub fn log(&self) -> String {

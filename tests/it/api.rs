@@ -36,8 +36,7 @@ async fn rest_status_config_pause_resume_and_metrics() {
         ),
     );
     let sink = Sink::start(&worker, &[&conn]);
-    let addr =
-        rest_address(&sink, Duration::from_secs(30)).unwrap_or_else(|| panic!("no REST address:\n{}", sink.log()));
+    let addr = sink.rest();
     let table = format!("{ks}.t");
     assert_eq!(wait_for_count(&s, &table, 50, Duration::from_secs(60)).await, 50, "{}", sink.log());
 
@@ -241,8 +240,7 @@ async fn status_page_renders_live_numbers_in_a_browser() {
         &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n"),
     );
     let sink = Sink::start(&worker, &[&conn]);
-    let addr =
-        rest_address(&sink, Duration::from_secs(30)).unwrap_or_else(|| panic!("no REST address:\n{}", sink.log()));
+    let addr = sink.rest();
     assert_eq!(wait_for_count(&s, &format!("{ks}.t"), 25, Duration::from_secs(60)).await, 25, "{}", sink.log());
     let (code, page) = http("GET", &addr, "/ui");
     assert_eq!(code, 200);
@@ -314,8 +312,7 @@ async fn rest_creates_replaces_restarts_and_deletes_connectors() {
         &format!("name={id}_seed\ntopics={seed_topic}\ntopic.{seed_topic}.{ks}.seed.mapping=k=key, n=value.n\n"),
     );
     let sink = Sink::start(&worker, &[&seed]);
-    let addr =
-        rest_address(&sink, Duration::from_secs(30)).unwrap_or_else(|| panic!("no REST address:\n{}", sink.log()));
+    let addr = sink.rest();
     let table = format!("{ks}.t");
     let name = format!("{id}_b");
     let mapping_key = format!("topic.{topic}.{ks}.t.mapping");
@@ -451,8 +448,7 @@ async fn rest_validate_and_bearer_token() {
         &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n"),
     );
     let sink = Sink::start(&worker, &[&conn]);
-    let addr =
-        rest_address(&sink, Duration::from_secs(30)).unwrap_or_else(|| panic!("no REST address:\n{}", sink.log()));
+    let addr = sink.rest();
     let right = [("Authorization", "Bearer t0ps3cret")];
 
     // Open: /health. Everything else: 401 without the token or with a wrong one.
@@ -535,8 +531,7 @@ async fn a_failed_connector_stays_failed_and_is_restarted_through_rest() {
         &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n"),
     );
     let sink = Sink::start(&worker, &[&conn]);
-    let addr =
-        rest_address(&sink, Duration::from_secs(30)).unwrap_or_else(|| panic!("no REST address:\n{}", sink.log()));
+    let addr = sink.rest();
     let status = wait_state(&addr, &id, "FAILED", Duration::from_secs(60)).await;
     assert!(status["tasks"][0]["trace"].to_string().contains("Table t does not exist"), "{status}");
     assert_eq!(http("GET", &addr, "/ready").0, 503);

@@ -348,22 +348,7 @@ async fn kafka_setup(id: &str, n: usize) -> (Session, PathBuf) {
 
 /// A worker file reaching the secure Kafka on `port` with the given security keys.
 fn kafka_worker(dir: &Path, port: &str, security: &str) -> PathBuf {
-    let path = dir.join(format!("{}.properties", unique("worker")));
-    std::fs::write(
-        &path,
-        format!(
-            "bootstrap.servers=127.0.0.1:{port}\n\
-             key.converter=org.apache.kafka.connect.storage.StringConverter\n\
-             value.converter=org.apache.kafka.connect.storage.StringConverter\n\
-             offset.flush.interval.ms=500\n\
-             listeners=http://127.0.0.1:0\n\
-             consumer.session.timeout.ms=10000\n\
-             consumer.heartbeat.interval.ms=2000\n\
-             {security}"
-        ),
-    )
-    .expect("worker file");
-    path
+    worker_file_at(dir, &format!("{}.properties", unique("worker")), &format!("127.0.0.1:{port}"), security)
 }
 
 /// The connector of topic `id` into `id.t` (main Cassandra), with `extra` settings.
