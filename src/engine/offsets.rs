@@ -7,6 +7,11 @@
 //!
 //! Every record passes through here a few times (received, its units settled, each unit done), so
 //! the maps hash with foldhash and a topic name is shared (`Arc<str>`), not copied per record.
+//!
+//! A partition's state is forgotten when the partition is revoked, and begins anew (a new epoch)
+//! if it is assigned again. Records of an earlier epoch may still be in the pipeline then (being
+//! written, or in a partial batch); whatever happens to them no longer counts: a record of the new
+//! epoch at the same offset is finished only by its own writes.
 
 use std::collections::BTreeMap;
 use std::collections::HashMap;
@@ -35,6 +40,8 @@ const LEFT: Units = Units::MAX;
 
 #[derive(Debug, Default)]
 struct PartitionState {
+    /// Which registration of the partition this is (see [`RecordId::epoch`]).
+    epoch: u32,
     /// Unfinished records, by offset, with their remaining units (0 until settled).
     pending: BTreeMap<i64, Units>,
     /// One past the highest offset registered.
@@ -52,17 +59,24 @@ impl PartitionState {
 #[derive(Debug, Default)]
 pub struct OffsetTracker {
     partitions: PartitionMap<PartitionState>,
+    /// The epoch the next new partition state gets.
+    next_epoch: u32,
 }
 
 impl OffsetTracker {
-    /// A record was received and its work started.
-    pub fn register(&mut self, tp: &TopicPartition, offset: i64) {
+    /// A record was received and its work started; returns the partition's epoch.
+    pub fn register(&mut self, tp: &TopicPartition, offset: i64) -> u32 {
         let state = match self.partitions.get_mut(tp) {
             Some(s) => s,
-            None => self.partitions.entry(tp.clone()).or_default(),
+            None => {
+                let epoch = self.next_epoch;
+                self.next_epoch = self.next_epoch.wrapping_add(1);
+                self.partitions.entry(tp.clone()).or_insert(PartitionState { epoch, ..Default::default() })
+            }
         };
         state.pending.insert(offset, 0);
         state.next = Some(state.next.map_or(offset + 1, |n| n.max(offset + 1)));
+        state.epoch
     }
 
     /// The record's work is finished (written, or skipped by policy).
@@ -72,8 +86,19 @@ impl OffsetTracker {
         }
     }
 
+    /// The record's pending units, if it is of the partition's current epoch.
     fn pending_mut(&mut self, record: &RecordId) -> Option<&mut Units> {
-        self.partitions.get_mut(&record.tp)?.pending.get_mut(&record.offset)
+        let state = self.partitions.get_mut(&record.tp)?;
+        if state.epoch != record.epoch {
+            return None;
+        }
+        state.pending.get_mut(&record.offset)
+    }
+
+    /// Whether the record still counts: its partition is assigned and has not been revoked since
+    /// the record was received.
+    pub fn is_current(&self, record: &RecordId) -> bool {
+        self.partitions.get(&record.tp).is_some_and(|s| s.epoch == record.epoch)
     }
 
     /// Forgets a partition (revoked): nothing more is committed for it from here.
@@ -113,6 +138,8 @@ impl OffsetTracker {
 pub struct RecordId {
     pub tp: TopicPartition,
     pub offset: i64,
+    /// The registration of its partition it belongs to, set by [`Progress::register`].
+    pub epoch: u32,
 }
 
 /// What is finished, shared by the pipeline loop (which starts records), the write tasks (which
@@ -138,15 +165,17 @@ impl SharedProgress {
 }
 
 impl Progress {
-    /// A record was received and its work started.
-    pub fn register(&mut self, record: &RecordId) {
-        self.tracker.register(&record.tp, record.offset);
+    /// A record was received and its work started: it joins its partition's current epoch.
+    pub fn register(&mut self, record: &mut RecordId) {
+        record.epoch = self.tracker.register(&record.tp, record.offset);
     }
 
     /// How many units of work a record waits for; none means it is finished now.
     pub fn settle(&mut self, record: RecordId, units: usize) {
         if units == 0 {
-            self.tracker.complete(&record.tp, record.offset);
+            if self.tracker.is_current(&record) {
+                self.tracker.complete(&record.tp, record.offset);
+            }
         } else if let Some(n) = self.tracker.pending_mut(&record)
             && *n != LEFT
         {
@@ -159,7 +188,7 @@ impl Progress {
         match self.tracker.pending_mut(record) {
             Some(n) if *n == 1 => self.tracker.complete(&record.tp, record.offset),
             Some(n) if *n > 1 && *n != LEFT => *n -= 1,
-            // Not settled, left unfinished, or its partition was revoked.
+            // Not settled, left unfinished, or its partition was revoked (since).
             _ => {}
         }
     }
@@ -253,36 +282,36 @@ mod tests {
         assert_eq!(t.in_flight(), 0);
     }
 
-    fn rec(p: i32, offset: i64) -> RecordId {
-        RecordId { tp: tp(p), offset }
+    fn registered(p: &mut Progress, part: i32, offset: i64) -> RecordId {
+        let mut r = RecordId { tp: tp(part), offset, epoch: u32::MAX };
+        p.register(&mut r);
+        r
     }
 
     #[test]
     fn a_record_finishes_with_its_last_unit() {
         let mut p = Progress::default();
-        for o in 0..3 {
-            p.register(&rec(0, o));
-        }
-        p.settle(rec(0, 0), 2);
-        p.settle(rec(0, 1), 0);
-        p.settle(rec(0, 2), 1);
-        p.unit_done(&rec(0, 2));
-        p.unit_done(&rec(0, 0));
+        let r: Vec<RecordId> = (0..3).map(|o| registered(&mut p, 0, o)).collect();
+        p.settle(r[0].clone(), 2);
+        p.settle(r[1].clone(), 0);
+        p.settle(r[2].clone(), 1);
+        p.unit_done(&r[2]);
+        p.unit_done(&r[0]);
         assert_eq!(p.tracker().position(&tp(0)), Some(0), "offset 0 still has a unit running");
-        p.unit_done(&rec(0, 0));
+        p.unit_done(&r[0]);
         assert_eq!(p.tracker().position(&tp(0)), Some(3));
     }
 
     #[test]
     fn an_unfinished_record_holds_its_partition_and_forget_drops_it() {
         let mut p = Progress::default();
-        p.register(&rec(0, 7));
-        p.register(&rec(0, 8));
-        p.settle(rec(0, 7), 1);
-        p.settle(rec(0, 8), 1);
-        p.leave_unfinished(&rec(0, 7));
-        p.unit_done(&rec(0, 7));
-        p.unit_done(&rec(0, 8));
+        let r7 = registered(&mut p, 0, 7);
+        let r8 = registered(&mut p, 0, 8);
+        p.settle(r7.clone(), 1);
+        p.settle(r8.clone(), 1);
+        p.leave_unfinished(&r7);
+        p.unit_done(&r7);
+        p.unit_done(&r8);
         assert_eq!(p.tracker().position(&tp(0)), Some(7));
         p.writing_started(&tp(0));
         p.writing_started(&tp(0));
@@ -293,6 +322,31 @@ mod tests {
         p.writing_finished(&tp(0));
         p.writing_finished(&tp(0));
         assert_eq!(p.writing(&tp(0)), 0, "a count never goes below zero");
+    }
+
+    /// A partition revoked and assigned again starts a new epoch: the writes of the records
+    /// received before (still running, or kept in a partial batch) finish nothing of the new one.
+    #[test]
+    fn records_of_an_earlier_assignment_finish_nothing_after_a_reassignment() {
+        let mut p = Progress::default();
+        // Offset 5 feeds two tables.
+        let old = registered(&mut p, 0, 5);
+        p.settle(old.clone(), 2);
+        p.forget(&[tp(0)]);
+        assert!(!p.tracker().is_current(&old));
+        let new = registered(&mut p, 0, 5);
+        assert_ne!(new.epoch, old.epoch);
+        p.settle(new.clone(), 2);
+        // The old row of table A lands, and so does the new one; table B's new row is not written.
+        p.unit_done(&old);
+        p.unit_done(&new);
+        assert_eq!(p.tracker().position(&tp(0)), Some(5), "offset 5 still waits for its second row");
+        p.leave_unfinished(&old);
+        p.settle(old.clone(), 0);
+        assert_eq!(p.tracker().position(&tp(0)), Some(5), "nothing of an earlier epoch counts");
+        p.unit_done(&new);
+        assert_eq!(p.tracker().position(&tp(0)), Some(6));
+        assert!(p.tracker().is_current(&new));
     }
 
     proptest! {

@@ -300,6 +300,9 @@ async fn run_inner(
             _ = sleep_until_or_never(p.carry_deadline) => p.dispatch(Vec::new(), false).await,
             msg = consumer.recv(), if p.in_flight.available_permits() > 0 => {
                 // Take what is already fetched (a round), then group and send it.
+                while let Ok(event) = events_rx.try_recv() {
+                    p.on_assignment(event, &consumer);
+                }
                 let mut rows = Vec::new();
                 let mut bytes = 0;
                 match msg {
@@ -312,7 +315,13 @@ async fn run_inner(
                 let mut taken = 1;
                 let mut ran_dry = false;
                 while taken < round_records && bytes < ROUND_BYTES && p.fatal.is_none() {
-                    match consumer.recv().now_or_never() {
+                    let next = consumer.recv().now_or_never();
+                    // A rebalance runs inside recv(): what it changed applies before the records
+                    // fetched after it.
+                    while let Ok(event) = events_rx.try_recv() {
+                        p.on_assignment(event, &consumer);
+                    }
+                    match next {
                         Some(Ok(m)) => {
                             bytes += m.payload_len() + m.key().map_or(0, <[u8]>::len);
                             p.accept(&m, &mut rows).await
@@ -492,12 +501,13 @@ impl Pipeline {
     /// Decodes and maps one record into `out` (one row per table of its topic).
     /// Waits only while the AvroConverter's schema registry is unreachable.
     async fn accept(&mut self, m: &BorrowedMessage<'_>, out: &mut Vec<PendingRow>) {
-        let record = RecordId { tp: TopicPartition::new(self.topic(m.topic()), m.partition()), offset: m.offset() };
+        let mut record =
+            RecordId { tp: TopicPartition::new(self.topic(m.topic()), m.partition()), offset: m.offset(), epoch: 0 };
         if !self.held.is_empty() && self.held.contains_key(&record.tp) {
             // Fetched before the partition was paused: read again when the hold is released.
             return;
         }
-        self.progress.lock().register(&record);
+        self.progress.lock().register(&mut record);
         self.records += 1;
         let original = self.dead_letters.as_ref().map(|_| Arc::new(OwnedRecord::from_message(m)));
         let mut units = 0;
@@ -842,9 +852,11 @@ impl Pipeline {
             }
             AssignmentEvent::Revoked(tps) => {
                 info!(connector = %self.name, partitions = ?tps, "partitions revoked");
-                self.progress.lock().forget(&tps);
-                // Kept partial batches of revoked partitions: their next owner writes them.
-                self.batcher.discard(|r| tps.contains(&r.record.tp));
+                // The rebalance callback has forgotten their progress already. Kept partial
+                // batches of records received before the revoke: their next owner writes them.
+                let progress = self.progress.lock();
+                self.batcher.discard(|r| !progress.tracker().is_current(&r.record));
+                drop(progress);
                 let held = self.held.len();
                 self.held.retain(|tp, _| !tps.contains(tp));
                 if self.held.len() != held {

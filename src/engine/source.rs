@@ -100,14 +100,16 @@ impl ConsumerContext for SinkContext {
                 }
             }
         }
-        if tpl.count() == 0 {
-            return;
+        if tpl.count() > 0 {
+            use rdkafka::consumer::{CommitMode, Consumer};
+            match consumer.commit(&tpl, CommitMode::Sync) {
+                Ok(()) => tracing::info!(partitions = tpl.count(), "committed finished offsets of revoked partitions"),
+                Err(e) => tracing::warn!(error = %e, "cannot commit offsets of revoked partitions"),
+            }
         }
-        use rdkafka::consumer::{CommitMode, Consumer};
-        match consumer.commit(&tpl, CommitMode::Sync) {
-            Ok(()) => tracing::info!(partitions = tpl.count(), "committed finished offsets of revoked partitions"),
-            Err(e) => tracing::warn!(error = %e, "cannot commit offsets of revoked partitions"),
-        }
+        // Here, not when the pipeline hears of it: records fetched after a new assignment of the
+        // same partitions may reach the pipeline first, and must start a new epoch.
+        self.progress.lock().forget(&tps);
     }
 
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {

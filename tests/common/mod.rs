@@ -56,13 +56,20 @@ pub async fn create_keyspace(session: &Session, ks: &str) {
     .await;
 }
 
+/// The rows of a table. A loaded node may time a count out: it is asked again, three times at most.
 pub async fn count(session: &Session, table: &str) -> i64 {
-    let rows = session
-        .query_unpaged(format!("SELECT count(*) FROM {table}"), ())
-        .await
-        .expect("count query")
-        .into_rows_result()
-        .expect("rows");
+    let mut attempt = 0;
+    let result = loop {
+        attempt += 1;
+        match session.query_unpaged(format!("SELECT count(*) FROM {table}"), ()).await {
+            Err(e) if attempt < 3 && e.to_string().contains("timed out") => {
+                eprintln!("count of {table} timed out (attempt {attempt}), asking again: {e}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            other => break other,
+        }
+    };
+    let rows = result.expect("count query").into_rows_result().expect("rows");
     let (n,): (i64,) = rows.single_row().expect("one row");
     n
 }
@@ -126,6 +133,8 @@ pub async fn produce(topic: &str, records: &[Rec]) {
         .set("bootstrap.servers", kafka_bootstrap())
         .set("linger.ms", "5")
         .set("acks", "all")
+        // A retried send must not write a record twice: tests count offsets as records.
+        .set("enable.idempotence", "true")
         .create()
         .expect("producer");
     let mut pending = Vec::new();
@@ -169,7 +178,15 @@ pub fn committed(group: &str, topic: &str, partitions: i32) -> BTreeMap<i32, i64
         tpl.add_partition(topic, p);
     }
     let got = consumer.committed_offsets(tpl, Duration::from_secs(10)).expect("committed offsets");
-    got.elements().iter().map(|e| (e.partition(), if let Offset::Offset(o) = e.offset() { o } else { 0 })).collect()
+    got.elements()
+        .iter()
+        .map(|e| {
+            if let Err(err) = e.error() {
+                panic!("committed offset of {topic}-{} for {group}: {err}", e.partition());
+            }
+            (e.partition(), if let Offset::Offset(o) = e.offset() { o } else { 0 })
+        })
+        .collect()
 }
 
 pub fn worker_file(dir: &std::path::Path, extra: &str) -> PathBuf {
