@@ -27,6 +27,9 @@ use std::str::FromStr;
 
 const TS0: i64 = 1_700_000_000_000;
 
+/// The `t` table: a text key and a number.
+const KV: &[&str] = &["CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)"];
+
 fn item_json(i: i64) -> String {
     format!(
         r#"{{"region":"r{}","name":"item {i}","price":"{i}.25","qty":{},"active":{},"score":{i}.5,"ratio":0.25,"created":"2024-03-0{}T10:15:30.123Z","day":"2024-02-2{}","at":"12:34:56.789","uid":"123e4567-e89b-12d3-a456-4266141740{:02}","tid":"fe2b4360-28c6-11e2-81c1-0800200c9a66","data":"0x0102{:02x}","ignored":[1,2,3]}}"#,
@@ -40,20 +43,9 @@ fn item_json(i: i64) -> String {
     )
 }
 
-async fn items_table(ks: &str) -> scylla::client::session::Session {
-    let s = cassandra().await;
-    create_keyspace(&s, ks).await;
-    cql(
-        &s,
-        &format!(
-            "CREATE TABLE {ks}.items (id int, region text, name text, price decimal, qty bigint, active boolean, \
-             score double, ratio float, created timestamp, day date, at time, uid uuid, tid timeuuid, data blob, src text, \
-             PRIMARY KEY ((region), id))"
-        ),
-    )
-    .await;
-    s
-}
+const ITEMS: &str = "CREATE TABLE {ks}.items (id int, region text, name text, price decimal, qty bigint, \
+    active boolean, score double, ratio float, created timestamp, day date, at time, uid uuid, tid timeuuid, data blob, \
+    src text, PRIMARY KEY ((region), id))";
 
 const ITEMS_MAPPING: &str = "id=key, region=value.region, name=value.name, price=value.price, qty=value.qty, \
     active=value.active, score=value.score, ratio=value.ratio, created=value.created, day=value.day, at=value.at, \
@@ -61,25 +53,16 @@ const ITEMS_MAPPING: &str = "id=key, region=value.region, name=value.name, price
 
 #[tokio::test(flavor = "multi_thread")]
 async fn records_land_as_rows_with_values_and_write_times() {
-    let id = unique("land");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = items_table(&ks).await;
-    create_topic(&topic, 2).await;
+    let c = Case::new("land", &[ITEMS]).await;
+    let (ks, s) = (&c.ks, &c.s);
     let n = 200i64;
     let records: Vec<Rec> = (0..n)
         .map(|i| Rec::kv(i.to_string(), item_json(i)).at((i % 2) as i32).ts(TS0 + i).header("source", "feed-a"))
         .collect();
-    produce(&topic, &records).await;
-
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.items.mapping={ITEMS_MAPPING}\n"),
-    );
-    let sink = Sink::start(&worker, &[&conn]);
-    let landed = wait_for_count(&s, &format!("{ks}.items"), n, Duration::from_secs(60)).await;
+    let topic = c.topic_of("", 2, &records).await;
+    let conn = c.connector(&format!("topics={topic}\ntopic.{topic}.{ks}.items.mapping={ITEMS_MAPPING}\n"));
+    let sink = Sink::start(&c.worker(""), &[&conn]);
+    let landed = wait_for_count(s, &c.table("items"), n, LAND).await;
     assert_eq!(landed, n, "rows written; sink log:\n{}", sink.log());
 
     let rows = s
@@ -121,69 +104,59 @@ async fn records_land_as_rows_with_values_and_write_times() {
 
     let (status, log) = sink.stop();
     assert!(status.success(), "graceful stop exits 0: {status:?}\n{log}");
-    let committed = committed(&format!("connect-{id}"), &topic, 2);
-    assert_eq!(committed.values().sum::<i64>(), n, "every record committed after a drain: {committed:?}");
+    assert_eq!(c.committed(&topic), n, "every record committed after a drain");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn restart_resumes_from_committed_offsets() {
-    let id = unique("restart");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    cql(&s, &format!("CREATE TABLE {ks}.kv (k text PRIMARY KEY, v int)")).await;
-    create_topic(&topic, 3).await;
+    let c = Case::new("restart", &["CREATE TABLE {ks}.kv (k text PRIMARY KEY, v int)"]).await;
+    let (ks, s) = (&c.ks, &c.s);
+    let topic = c.topic_of("", 3, &[]).await;
     let batch = |from: i64, to: i64| -> Vec<Rec> {
         (from..to).map(|i| Rec::kv(format!("k{i}"), format!(r#"{{"v":{i}}}"#)).at((i % 3) as i32).ts(TS0 + i)).collect()
     };
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.kv.mapping=k=key, v=value.v\n"),
-    );
-    let table = format!("{ks}.kv");
+    let worker = c.worker("");
+    let conn = c.connector(&format!("topics={topic}\ntopic.{topic}.{ks}.kv.mapping=k=key, v=value.v\n"));
+    let table = c.table("kv");
 
     // 1. Graceful stop: everything written is committed, and a restart re-reads nothing.
     produce(&topic, &batch(0, 300)).await;
     let sink = Sink::start(&worker, &[&conn]);
-    assert_eq!(wait_for_count(&s, &table, 300, Duration::from_secs(60)).await, 300, "{}", sink.log());
+    assert_eq!(wait_for_count(s, &table, 300, Duration::from_secs(60)).await, 300, "{}", sink.log());
     let (status, log) = sink.stop();
     assert!(status.success(), "{log}");
-    assert_eq!(committed(&format!("connect-{id}"), &topic, 3).values().sum::<i64>(), 300);
+    assert_eq!(c.committed(&topic), 300);
 
     produce(&topic, &batch(300, 500)).await;
     let sink = Sink::start(&worker, &[&conn]);
-    assert_eq!(wait_for_count(&s, &table, 500, Duration::from_secs(60)).await, 500, "{}", sink.log());
+    assert_eq!(wait_for_count(s, &table, 500, Duration::from_secs(60)).await, 500, "{}", sink.log());
     let (status, log) = sink.stop();
     assert!(status.success(), "{log}");
     assert!(log.contains("records=200"), "the second run consumed only the 200 new records:\n{log}");
-    assert_eq!(committed(&format!("connect-{id}"), &topic, 3).values().sum::<i64>(), 500);
+    assert_eq!(c.committed(&topic), 500);
 
     // 2. Crash (SIGKILL) mid-stream: what was committed was written; after a restart all lands.
     produce(&topic, &batch(500, 3000)).await;
     let mut sink = Sink::start(&worker, &[&conn]);
-    wait_for_count(&s, &table, 600, Duration::from_secs(60)).await;
+    wait_for_count(s, &table, 600, Duration::from_secs(60)).await;
     sink.signal("KILL");
     sink.wait(Duration::from_secs(10)).expect("killed");
-    let by_partition = committed(&format!("connect-{id}"), &topic, 3);
+    let by_partition = committed(&c.group(), &topic, 3);
     let after_crash = by_partition.values().sum::<i64>();
-    let written = count(&s, &table).await;
+    let written = count(s, &table).await;
     assert!(
         after_crash >= 500 && after_crash <= written,
         "committed {after_crash} ({by_partition:?}) must be at least 500 and at most the {written} rows written\n{}",
         sink.log()
     );
     let sink = Sink::start(&worker, &[&conn]);
-    assert_eq!(wait_for_count(&s, &table, 3000, Duration::from_secs(90)).await, 3000, "{}", sink.log());
+    assert_eq!(wait_for_count(s, &table, 3000, Duration::from_secs(90)).await, 3000, "{}", sink.log());
     // Every row may already be there (written before the crash, committed or not): the restarted
     // sink is done when it has committed everything.
-    let group = format!("connect-{id}");
-    assert_eq!(wait_committed(&group, &topic, 3, 3000, Duration::from_secs(90)).await, 3000, "{}", sink.log());
+    assert_eq!(c.wait_committed(&topic, 3000).await, 3000, "{}", sink.log());
     let (status, log) = sink.stop();
     assert!(status.success(), "{log}");
-    assert_eq!(committed(&format!("connect-{id}"), &topic, 3).values().sum::<i64>(), 3000);
+    assert_eq!(c.committed(&topic), 3000);
     // Replays are harmless: every value is the one of its record.
     let rows = s.query_unpaged(format!("SELECT k, v FROM {table}"), ()).await.unwrap().into_rows_result().unwrap();
     for row in rows.rows::<(String, i32)>().unwrap() {
@@ -197,36 +170,23 @@ async fn restart_resumes_from_committed_offsets() {
 /// `/metrics`; a resume reads the partition again from the bad record.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_record_holds_its_partition_while_the_others_go_on() {
-    let id = unique("bad");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
-    create_topic(&topic, 2).await;
+    let c = Case::new("bad", KV).await;
+    let (id, ks) = (&c.id, &c.ks);
     let good = |p: i32, i: i32| Rec::kv(format!("p{p}k{i}"), format!(r#"{{"n":{i}}}"#)).at(p).ts(TS0);
     let mut records: Vec<Rec> = (0..5).map(|i| good(0, i)).collect();
     records.push(Rec::kv("bad", r#"{"n":"not a number"}"#).at(0).ts(TS0));
     records.extend((6..9).map(|i| good(0, i)));
     records.extend((0..20).map(|i| good(1, i)));
-    produce(&topic, &records).await;
-
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n"),
-    );
-    let sink = Sink::start(&worker, &[&conn]);
-    let group = format!("connect-{id}");
-    assert_eq!(wait_committed(&group, &topic, 2, 25, Duration::from_secs(60)).await, 25, "{}", sink.log());
+    let topic = c.topic_of("", 2, &records).await;
+    let sink = Sink::start(&c.worker(""), &[&c.kv_connector(&topic)]);
+    assert_eq!(c.wait_committed(&topic, 25).await, 25, "{}", sink.log());
     // Partition 1 goes on: more records land while partition 0 is held.
     produce(&topic, &(20..30).map(|i| good(1, i)).collect::<Vec<_>>()).await;
-    assert_eq!(wait_committed(&group, &topic, 2, 35, Duration::from_secs(60)).await, 35, "{}", sink.log());
-    let offsets = committed(&group, &topic, 2);
+    assert_eq!(c.wait_committed(&topic, 35).await, 35, "{}", sink.log());
+    let offsets = committed(&c.group(), &topic, 2);
     assert_eq!(offsets.get(&0), Some(&5), "the bad record and what follows stay uncommitted");
     assert_eq!(offsets.get(&1), Some(&30));
-    assert_eq!(count(&s, &format!("{ks}.t")).await, 35, "p0 k0..k4 and p1 k0..k29; nothing after the bad record");
+    assert_eq!(c.count("t").await, 35, "p0 k0..k4 and p1 k0..k29; nothing after the bad record");
 
     let log = sink.log();
     let expected = format!("topic={topic}, partition=0, offset=5, table={ks}.t, column=n, field=value.n");
@@ -260,38 +220,27 @@ async fn a_bad_record_holds_its_partition_while_the_others_go_on() {
     assert!(sink.log().contains(&format!("partition {topic}-0 released: reading again from offset 5")));
     let (code, log) = sink.stop();
     assert!(code.success(), "a stop by request exits 0, holds or not: {code:?}\n{log}");
-    assert_eq!(committed(&group, &topic, 2).get(&0), Some(&5));
+    assert_eq!(committed(&c.group(), &topic, 2).get(&0), Some(&5));
 }
 
 /// `--until-end` writes every partition it can, then exits 1 naming the held one.
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_json_without_its_primary_key_holds_and_fails_the_drain() {
-    let id = unique("malformed");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    cql(&s, &format!("CREATE TABLE {ks}.t (id int PRIMARY KEY, n int)")).await;
-    create_topic(&topic, 1).await;
-    produce(&topic, &[Rec::kv("k", r#"{"id":1,"n":1}"#).ts(TS0), Rec::kv("k", r#"{"id":2,"n":"#).ts(TS0)]).await;
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=id=value.id, n=value.n\n"),
-    );
-    let mut sink = Sink::start_until_end(&worker, &[&conn]);
-    let status = sink.wait(Duration::from_secs(60)).expect("the drain stops by itself");
-    let log = sink.log();
-    assert_eq!(status.code(), Some(1), "{log}");
+    let c = Case::new("malformed", &["CREATE TABLE {ks}.t (id int PRIMARY KEY, n int)"]).await;
+    let ks = &c.ks;
+    let topic =
+        c.topic("", &[Rec::kv("k", r#"{"id":1,"n":1}"#).ts(TS0), Rec::kv("k", r#"{"id":2,"n":"#).ts(TS0)]).await;
+    let conn = c.connector(&format!("topics={topic}\ntopic.{topic}.{ks}.t.mapping=id=value.id, n=value.n\n"));
+    let (code, log) = c.run_to_failure("", &conn);
+    assert_eq!(code, Some(1), "{log}");
     assert!(log.contains(&format!("topic={topic}, partition=0, offset=1, table={ks}.t")), "{log}");
     assert!(log.contains("Primary key column(s) id cannot be left unmapped"), "{log}");
     assert!(
         log.contains(&format!("partition {topic}-0 held at offset 1")),
         "the exit names the held partition:\n{log}"
     );
-    assert_eq!(committed(&format!("connect-{id}"), &topic, 1).get(&0), Some(&1));
-    assert_eq!(count(&s, &format!("{ks}.t")).await, 1);
+    assert_eq!(c.committed(&topic), 1);
+    assert_eq!(c.count("t").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -327,23 +276,15 @@ async fn invalid_settings_are_all_listed_before_anything_runs() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn configuration_that_does_not_fit_the_schema_is_rejected_at_start() {
-    let id = unique("schema");
-    let ks = id.clone();
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    cql(&s, &format!("CREATE TABLE {ks}.t (a int, b int, c text, PRIMARY KEY ((a), b))")).await;
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!(
-            "name={id}\ntopics=t1,t2,t3\n\
-             topic.t1.{ks}.t.mapping=a=key, c=value.c, nope=value.x\n\
-             topic.t2.{ks}.missing_table.mapping=a=key\n\
-             topic.t3.no_such_ks_{id}.t.mapping=a=key\n"
-        ),
-    );
+    let c = Case::new("schema", &["CREATE TABLE {ks}.t (a int, b int, c text, PRIMARY KEY ((a), b))"]).await;
+    let (id, ks) = (&c.id, &c.ks);
+    let worker = c.worker("");
+    let conn = c.connector(&format!(
+        "topics=t1,t2,t3\n\
+         topic.t1.{ks}.t.mapping=a=key, c=value.c, nope=value.x\n\
+         topic.t2.{ks}.missing_table.mapping=a=key\n\
+         topic.t3.no_such_ks_{id}.t.mapping=a=key\n"
+    ));
     let (code, stderr) =
         run_to_exit(&[OsStr::new("standalone"), worker.as_os_str(), conn.as_os_str()], Duration::from_secs(60));
     assert_eq!(code, Some(2), "{stderr}");
@@ -361,39 +302,22 @@ async fn configuration_that_does_not_fit_the_schema_is_rejected_at_start() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tombstones_delete_rows_with_the_record_write_time() {
-    let id = unique("del");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, v text)")).await;
-    create_topic(&topic, 1).await;
-    produce(
-        &topic,
-        &[
-            Rec::kv("a", r#"{"v":"1"}"#).ts(TS0),
-            Rec::kv("b", r#"{"v":"2"}"#).ts(TS0 + 1),
-            Rec { key: Some(b"a".to_vec()), value: None, timestamp_ms: Some(TS0 + 2), ..Rec::default() },
-            Rec::kv("b", r#"{"v":null}"#).ts(TS0 + 3),
-            Rec::kv("c", r#"{"v":"3"}"#).ts(TS0 + 4),
-        ],
-    )
-    .await;
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, v=value.v\n"),
-    );
-    let sink = Sink::start(&worker, &[&conn]);
-    wait_for_count(&s, &format!("{ks}.t"), 1, Duration::from_secs(60)).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while committed(&format!("connect-{id}"), &topic, 1).get(&0) != Some(&5) && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    let (status, log) = sink.stop();
-    assert!(status.success(), "{log}");
-    let rows = s.query_unpaged(format!("SELECT k, v FROM {ks}.t"), ()).await.unwrap().into_rows_result().unwrap();
-    let keys: Vec<(String, String)> = rows.rows::<(String, String)>().unwrap().map(Result::unwrap).collect();
+    let c = Case::new("del", &["CREATE TABLE {ks}.t (k text PRIMARY KEY, v text)"]).await;
+    let ks = &c.ks;
+    let topic = c
+        .topic(
+            "",
+            &[
+                Rec::kv("a", r#"{"v":"1"}"#).ts(TS0),
+                Rec::kv("b", r#"{"v":"2"}"#).ts(TS0 + 1),
+                Rec { key: Some(b"a".to_vec()), value: None, timestamp_ms: Some(TS0 + 2), ..Rec::default() },
+                Rec::kv("b", r#"{"v":null}"#).ts(TS0 + 3),
+                Rec::kv("c", r#"{"v":"3"}"#).ts(TS0 + 4),
+            ],
+        )
+        .await;
+    let conn = c.connector(&format!("topics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, v=value.v\n"));
+    c.run(&conn, &[(&topic, 5)]).await;
+    let keys: Vec<(String, String)> = c.select("SELECT k, v FROM {ks}.t").await;
     assert_eq!(keys, vec![("c".to_string(), "3".to_string())], "a and b deleted, c kept");
 }

@@ -562,24 +562,6 @@ pub fn sink_files(id: &str, topic: &str, worker_extra: &str, body: &str) -> (Pat
     (worker, connector)
 }
 
-/// Runs the sink until the group of connector `name` has committed `total` offsets over the
-/// topic's `partitions`, then stops it; its log. Panics, with the log, unless both go well.
-pub async fn run_until_committed(
-    files: &(PathBuf, PathBuf),
-    name: &str,
-    topic: &str,
-    partitions: i32,
-    total: i64,
-    timeout: Duration,
-) -> String {
-    let sink = Sink::start(&files.0, &[&files.1]);
-    let group = format!("connect-{name}");
-    assert_eq!(wait_committed(&group, topic, partitions, total, timeout).await, total, "{}", sink.log());
-    let (status, log) = sink.stop();
-    assert!(status.success(), "{log}");
-    log
-}
-
 /// Runs `standalone --until-end`, which must stop by itself with exit status 1 (a partition held
 /// at a record no policy tolerates); its log.
 pub fn run_until_held(files: &(PathBuf, PathBuf), timeout: Duration) -> String {
@@ -588,4 +570,144 @@ pub fn run_until_held(files: &(PathBuf, PathBuf), timeout: Duration) -> String {
     let log = sink.log();
     assert_eq!(status.code(), Some(1), "{log}");
     log
+}
+
+/// How long a handful of records may take to be written and committed on a loaded machine.
+pub const LAND: Duration = Duration::from_secs(60);
+
+/// One test's world: a unique id that names its keyspace (created with the test's tables), its
+/// connector (so its consumer group `connect-<id>`), its scratch directory and its topics.
+pub struct Case {
+    pub id: String,
+    /// The keyspace: the id.
+    pub ks: String,
+    pub s: Session,
+    pub dir: PathBuf,
+    /// Partitions of the topics made by [`Case::topic_of`].
+    partitions: std::sync::Mutex<BTreeMap<String, i32>>,
+}
+
+impl Case {
+    /// A fresh keyspace named after the test, with the tables of `ddl` (`{ks}` stands for it).
+    pub async fn new(prefix: &str, ddl: &[&str]) -> Case {
+        let id = unique(prefix);
+        let s = cassandra().await;
+        create_keyspace(&s, &id).await;
+        for statement in ddl {
+            cql(&s, &statement.replace("{ks}", &id)).await;
+        }
+        let dir = temp_dir(&id);
+        Case { ks: id.clone(), id, s, dir, partitions: Default::default() }
+    }
+
+    /// `<keyspace>.<name>`.
+    pub fn table(&self, name: &str) -> String {
+        format!("{}.{name}", self.ks)
+    }
+
+    /// The connector's consumer group.
+    pub fn group(&self) -> String {
+        format!("connect-{}", self.id)
+    }
+
+    /// A topic with `partitions` partitions holding `records`: named `<id>`, or `<id>_<suffix>`.
+    pub async fn topic_of(&self, suffix: &str, partitions: i32, records: &[Rec]) -> String {
+        let topic = if suffix.is_empty() { self.id.clone() } else { format!("{}_{suffix}", self.id) };
+        create_topic(&topic, partitions).await;
+        if !records.is_empty() {
+            produce(&topic, records).await;
+        }
+        self.partitions.lock().unwrap_or_else(|e| e.into_inner()).insert(topic.clone(), partitions);
+        topic
+    }
+
+    /// A one-partition topic holding `records` (see [`Case::topic_of`]).
+    pub async fn topic(&self, suffix: &str, records: &[Rec]) -> String {
+        self.topic_of(suffix, 1, records).await
+    }
+
+    fn partitions_of(&self, topic: &str) -> i32 {
+        self.partitions.lock().unwrap_or_else(|e| e.into_inner()).get(topic).copied().unwrap_or(1)
+    }
+
+    /// The worker file, with `extra` lines.
+    pub fn worker(&self, extra: &str) -> PathBuf {
+        worker_file(&self.dir, extra)
+    }
+
+    /// The connector file `sink.properties`: `name=<id>`, then `body` (topics and table settings).
+    pub fn connector(&self, body: &str) -> PathBuf {
+        connector_file(&self.dir, "sink.properties", &format!("name={}\n{body}", self.id))
+    }
+
+    /// The connector file of the common shape: `topic` into table `t (k text PRIMARY KEY, n int)`
+    /// as `k=key, n=value.n`, then `extra` lines.
+    pub fn kv_connector_with(&self, topic: &str, extra: &str) -> PathBuf {
+        let ks = &self.ks;
+        self.connector(&format!("topics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n{extra}"))
+    }
+
+    /// [`Case::kv_connector_with`] without extra lines.
+    pub fn kv_connector(&self, topic: &str) -> PathBuf {
+        self.kv_connector_with(topic, "")
+    }
+
+    /// The sum of the offsets the connector's group committed over the topic's partitions.
+    pub fn committed(&self, topic: &str) -> i64 {
+        committed(&self.group(), topic, self.partitions_of(topic)).values().sum()
+    }
+
+    /// Waits until the group's commits over `topic` reach `total` (or [`LAND`] passes); the sum.
+    pub async fn wait_committed(&self, topic: &str, total: i64) -> i64 {
+        wait_committed(&self.group(), topic, self.partitions_of(topic), total, LAND).await
+    }
+
+    /// Runs the sink (worker file without extras) until every record of each `(topic, count)`
+    /// is committed (offsets are committed only once written), then stops it and checks the
+    /// graceful exit. The log.
+    pub async fn run(&self, connector: &std::path::Path, topics: &[(&str, i64)]) -> String {
+        self.run_with("", connector, topics).await
+    }
+
+    /// [`Case::run`] with `worker_extra` lines in the worker file.
+    pub async fn run_with(&self, worker_extra: &str, connector: &std::path::Path, topics: &[(&str, i64)]) -> String {
+        let sink = Sink::start(&self.worker(worker_extra), &[connector]);
+        for (topic, n) in topics {
+            let got = self.wait_committed(topic, *n).await;
+            assert_eq!(got, *n, "records of {topic} committed; sink log:\n{}", sink.log());
+        }
+        let (status, log) = sink.stop();
+        assert!(status.success(), "graceful stop exits 0: {status:?}\n{log}");
+        log
+    }
+
+    /// Runs `standalone --until-end` until it exits by itself; its exit code and log.
+    pub fn run_to_failure(&self, worker_extra: &str, connector: &std::path::Path) -> (Option<i32>, String) {
+        let mut sink = Sink::start_until_end(&self.worker(worker_extra), &[connector]);
+        let status = sink.wait(LAND).unwrap_or_else(|| panic!("the sink does not stop by itself:\n{}", sink.log()));
+        (status.code(), sink.log())
+    }
+
+    /// The rows of `query` (`{ks}` stands for the keyspace), or a panic naming the query.
+    pub async fn select<T>(&self, query: &str) -> Vec<T>
+    where
+        T: for<'f, 'm> scylla::deserialize::row::DeserializeRow<'f, 'm>,
+    {
+        let query = query.replace("{ks}", &self.ks);
+        self.s
+            .query_unpaged(query.as_str(), ())
+            .await
+            .unwrap_or_else(|e| panic!("{query}: {e}"))
+            .into_rows_result()
+            .unwrap_or_else(|e| panic!("{query}: {e}"))
+            .rows::<T>()
+            .unwrap_or_else(|e| panic!("{query}: {e}"))
+            .map(|r| r.unwrap_or_else(|e| panic!("{query}: {e}")))
+            .collect()
+    }
+
+    /// The rows of a table.
+    pub async fn count(&self, table: &str) -> i64 {
+        count(&self.s, &self.table(table)).await
+    }
 }

@@ -6,39 +6,31 @@ use crate::common::*;
 
 const TS: i64 = 1_700_000_000_000;
 
+/// The `t` table most tests write: a text key and a number.
+const KV: &[&str] = &["CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)"];
+
 #[tokio::test(flavor = "multi_thread")]
 async fn rest_status_config_pause_resume_and_metrics() {
-    let id = unique("api");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
-    create_topic(&topic, 2).await;
-    let batch = |from: i64, to: i64| -> Vec<Rec> {
-        (from..to).map(|i| Rec::kv(format!("k{i}"), format!(r#"{{"n":{i}}}"#)).at((i % 2) as i32).ts(TS)).collect()
+    let c = Case::new("api", KV).await;
+    let (id, ks, s) = (&c.id, &c.ks, &c.s);
+    let batch = |from: i32, to: i32| -> Vec<Rec> {
+        (from..to).map(|i| Rec::kv(format!("k{i}"), format!(r#"{{"n":{i}}}"#)).at(i % 2).ts(TS)).collect()
     };
-    produce(&topic, &batch(0, 50)).await;
-    let dir = temp_dir(&id);
+    let topic = c.topic_of("", 2, &batch(0, 50)).await;
+    let table = c.table("t");
     // The password comes from a file through Kafka Connect's FileConfigProvider.
-    let secrets = dir.join("secrets.properties");
+    let secrets = c.dir.join("secrets.properties");
     std::fs::write(&secrets, "cassandra.password=s3cret\n").unwrap();
-    let worker = worker_file(
-        &dir,
-        "config.providers=file\nconfig.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider\n",
-    );
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!(
-            "name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n\
-             auth.username=cassandra\nauth.password=${{file:{}:cassandra.password}}\n",
-            secrets.display()
-        ),
-    );
+    let worker =
+        c.worker("config.providers=file\nconfig.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider\n");
+    let conn = c.connector(&format!(
+        "topics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n\
+         auth.username=cassandra\nauth.password=${{file:{}:cassandra.password}}\n",
+        secrets.display()
+    ));
     let sink = Sink::start(&worker, &[&conn]);
     let addr = sink.rest();
-    let table = format!("{ks}.t");
-    assert_eq!(wait_for_count(&s, &table, 50, Duration::from_secs(60)).await, 50, "{}", sink.log());
+    assert_eq!(wait_for_count(s, &table, 50, LAND).await, 50, "{}", sink.log());
 
     assert_eq!(http("GET", &addr, "/health").0, 200);
     let (code, body) = http("GET", &addr, "/connectors");
@@ -75,9 +67,9 @@ async fn rest_status_config_pause_resume_and_metrics() {
     }
     produce(&topic, &batch(50, 80)).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(count(&s, &table).await, 50, "nothing is written while paused");
+    assert_eq!(count(s, &table).await, 50, "nothing is written while paused");
     assert_eq!(http("PUT", &addr, &format!("/connectors/{id}/resume")).0, 202);
-    assert_eq!(wait_for_count(&s, &table, 80, Duration::from_secs(60)).await, 80, "{}", sink.log());
+    assert_eq!(wait_for_count(s, &table, 80, Duration::from_secs(60)).await, 80, "{}", sink.log());
     let committed = wait_committed(&format!("connect-{id}"), &topic, 2, 80, Duration::from_secs(30)).await;
     assert_eq!(committed, 80);
     let (_, text) = http("GET", &addr, "/metrics");
@@ -96,19 +88,15 @@ async fn rest_status_config_pause_resume_and_metrics() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn validate_prints_the_statements_or_every_problem() {
-    let id = unique("validate");
-    let ks = id.clone();
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
-    let dir = temp_dir(&id);
+    let c = Case::new("validate", KV).await;
+    let (id, ks, dir) = (&c.id, &c.ks, &c.dir);
     let good = connector_file(
-        &dir,
+        dir,
         "good.properties",
         &format!("name={id}\ntopics=a\ntopic.a.{ks}.t.mapping=k=key, n=value.n\n"),
     );
     let bad = connector_file(
-        &dir,
+        dir,
         "bad.properties",
         &format!("name={id}\ntopics=a\ntopic.a.{ks}.t.mapping=n=value.n, x=value.x\n"),
     );
@@ -131,48 +119,27 @@ async fn validate_prints_the_statements_or_every_problem() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn until_end_writes_the_backlog_commits_and_exits() {
-    let id = unique("drain");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
-    create_topic(&topic, 3).await;
+    let c = Case::new("drain", KV).await;
     let records: Vec<Rec> =
         (0..600).map(|i| Rec::kv(format!("k{i}"), format!(r#"{{"n":{i}}}"#)).at(i % 3).ts(TS)).collect();
-    produce(&topic, &records).await;
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n"),
-    );
+    let topic = c.topic_of("", 3, &records).await;
+    let (worker, conn) = (c.worker(""), c.kv_connector(&topic));
     let (code, log) = run_to_exit(
         &["standalone".as_ref(), "--until-end".as_ref(), worker.as_os_str(), conn.as_os_str()],
         Duration::from_secs(90),
     );
     assert_eq!(code, Some(0), "{log}");
-    assert_eq!(count(&s, &format!("{ks}.t")).await, 600);
-    assert_eq!(committed(&format!("connect-{id}"), &topic, 3).values().sum::<i64>(), 600);
+    assert_eq!(c.count("t").await, 600);
+    assert_eq!(c.committed(&topic), 600);
     assert!(log.contains("draining up to the end offsets seen at start"), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dry_run_prints_statements_and_errors_without_writing_or_committing() {
-    let id = unique("dryrun");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
-    create_topic(&topic, 1).await;
-    produce(&topic, &[Rec::kv("a", r#"{"n":1}"#).ts(TS), Rec::kv("b", r#"{"n":"two"}"#).ts(TS)]).await;
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n"),
-    );
+    let c = Case::new("dryrun", KV).await;
+    let ks = &c.ks;
+    let topic = c.topic("", &[Rec::kv("a", r#"{"n":1}"#).ts(TS), Rec::kv("b", r#"{"n":"two"}"#).ts(TS)]).await;
+    let (worker, conn) = (c.worker(""), c.kv_connector(&topic));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_cassandra-sink"))
         .args(["dry-run".as_ref(), worker.as_os_str(), conn.as_os_str(), "--records".as_ref(), "2".as_ref()])
         .output()
@@ -187,8 +154,8 @@ async fn dry_run_prints_statements_and_errors_without_writing_or_committing() {
     assert!(stdout.contains(&format!("k='a', n=1, message_internal_timestamp={}", TS * 1000)), "{stdout}");
     assert!(stdout.contains("column=n error: Could not parse 'two'"), "{stdout}");
     assert!(stdout.contains("2 record(s) read; nothing written, no offsets committed"), "{stdout}");
-    assert_eq!(count(&s, &format!("{ks}.t")).await, 0, "nothing written");
-    assert_eq!(committed(&format!("connect-{id}"), &topic, 1).get(&0), Some(&0), "nothing committed");
+    assert_eq!(c.count("t").await, 0, "nothing written");
+    assert_eq!(c.committed(&topic), 0, "nothing committed");
 }
 
 /// Runs Debian's headless Chromium (installed by scripts/test) on a page: its DOM after the
@@ -224,24 +191,13 @@ fn chromium(url: &str, png: &std::path::Path) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn status_page_renders_live_numbers_in_a_browser() {
-    let id = unique("ui");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
-    create_topic(&topic, 1).await;
+    let c = Case::new("ui", KV).await;
+    let (id, ks, dir) = (&c.id, &c.ks, &c.dir);
     let records: Vec<Rec> = (0..25).map(|i| Rec::kv(format!("k{i}"), format!(r#"{{"n":{i}}}"#)).ts(TS)).collect();
-    produce(&topic, &records).await;
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n"),
-    );
-    let sink = Sink::start(&worker, &[&conn]);
+    let topic = c.topic("", &records).await;
+    let sink = Sink::start(&c.worker(""), &[&c.kv_connector(&topic)]);
     let addr = sink.rest();
-    assert_eq!(wait_for_count(&s, &format!("{ks}.t"), 25, Duration::from_secs(60)).await, 25, "{}", sink.log());
+    assert_eq!(wait_for_count(&c.s, &c.table("t"), 25, LAND).await, 25, "{}", sink.log());
     let (code, page) = http("GET", &addr, "/ui");
     assert_eq!(code, 200);
     assert!(page.contains("<canvas") || page.contains("drawChart"), "the page carries its chart code");
@@ -288,26 +244,24 @@ async fn rows(s: &scylla::client::session::Session, table: &str) -> std::collect
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rest_creates_replaces_restarts_and_deletes_connectors() {
-    let id = unique("rest");
-    let ks = id.clone();
-    let (seed_topic, topic, other_topic) = (format!("{id}_seed"), format!("{id}_b"), format!("{id}_c"));
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    cql(&s, &format!("CREATE TABLE {ks}.seed (k text PRIMARY KEY, n int)")).await;
-    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
-    create_topic(&seed_topic, 1).await;
-    create_topic(&topic, 2).await;
-    create_topic(&other_topic, 1).await;
+    let c = Case::new(
+        "rest",
+        &["CREATE TABLE {ks}.seed (k text PRIMARY KEY, n int)", "CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)"],
+    )
+    .await;
+    let (id, ks, s, dir) = (&c.id, &c.ks, &c.s, &c.dir);
+    let seed_topic = c.topic("seed", &[]).await;
+    let topic = c.topic_of("b", 2, &[]).await;
+    let other_topic = c.topic("c", &[]).await;
     // Each record carries n and m; the first mapping takes n, the replaced one m.
     let batch = |from: i64, to: i64| -> Vec<Rec> {
         (from..to)
             .map(|i| Rec::kv(format!("k{i}"), format!(r#"{{"n":{i},"m":{}}}"#, 1000 + i)).at((i % 2) as i32).ts(TS))
             .collect()
     };
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "rest.config.persist=true\n");
+    let worker = c.worker("rest.config.persist=true\n");
     let seed = connector_file(
-        &dir,
+        dir,
         "seed.properties",
         &format!("name={id}_seed\ntopics={seed_topic}\ntopic.{seed_topic}.{ks}.seed.mapping=k=key, n=value.n\n"),
     );
@@ -328,8 +282,8 @@ async fn rest_creates_replaces_restarts_and_deletes_connectors() {
     assert_eq!(info["tasks"], serde_json::json!([{"connector": name, "task": 0}]));
     assert_eq!(info["config"][&mapping_key], "k=key, n=value.n");
     produce(&topic, &batch(0, 20)).await;
-    assert_eq!(wait_for_count(&s, &table, 20, Duration::from_secs(60)).await, 20, "{}", sink.log());
-    assert_eq!(rows(&s, &table).await.get("k7"), Some(&7));
+    assert_eq!(wait_for_count(s, &table, 20, Duration::from_secs(60)).await, 20, "{}", sink.log());
+    assert_eq!(rows(s, &table).await.get("k7"), Some(&7));
     let (_, list) = http("GET", &addr, "/connectors");
     assert_eq!(json(&list), serde_json::json!([name, format!("{id}_seed")]));
     // Written next to the connector files, as given.
@@ -370,8 +324,8 @@ async fn rest_creates_replaces_restarts_and_deletes_connectors() {
     assert_eq!(json(&shown)["name"], name.as_str(), "the name is part of the config");
     wait_state(&addr, &name, "RUNNING", Duration::from_secs(30)).await;
     produce(&topic, &batch(20, 40)).await;
-    assert_eq!(wait_for_count(&s, &table, 40, Duration::from_secs(60)).await, 40, "{}", sink.log());
-    let written = rows(&s, &table).await;
+    assert_eq!(wait_for_count(s, &table, 40, Duration::from_secs(60)).await, 40, "{}", sink.log());
+    let written = rows(s, &table).await;
     assert_eq!(written.get("k7"), Some(&7), "older rows keep the old mapping");
     assert_eq!(written.get("k25"), Some(&1025), "new rows follow the new mapping");
     let persisted = std::fs::read_to_string(dir.join(format!("{name}.properties"))).expect("persisted file");
@@ -396,7 +350,7 @@ async fn rest_creates_replaces_restarts_and_deletes_connectors() {
     assert_eq!(http("POST", &addr, "/connectors/nope/restart").0, 404);
     wait_state(&addr, &name, "RUNNING", Duration::from_secs(30)).await;
     produce(&topic, &batch(40, 50)).await;
-    assert_eq!(wait_for_count(&s, &table, 50, Duration::from_secs(60)).await, 50, "{}", sink.log());
+    assert_eq!(wait_for_count(s, &table, 50, Duration::from_secs(60)).await, 50, "{}", sink.log());
     assert_eq!(wait_committed(&format!("connect-{name}"), &topic, 2, 50, Duration::from_secs(30)).await, 50);
 
     // DELETE: stopped and gone; records produced afterwards are not consumed.
@@ -407,7 +361,7 @@ async fn rest_creates_replaces_restarts_and_deletes_connectors() {
     assert_eq!(json(&list), serde_json::json!([format!("{id}_seed")]));
     produce(&topic, &batch(50, 60)).await;
     tokio::time::sleep(Duration::from_secs(4)).await;
-    assert_eq!(count(&s, &table).await, 50, "nothing is written after DELETE");
+    assert_eq!(count(s, &table).await, 50, "nothing is written after DELETE");
     assert_eq!(committed(&format!("connect-{name}"), &topic, 2).values().sum::<i64>(), 50);
 
     // PUT of an unknown name creates it (201).
@@ -424,30 +378,18 @@ async fn rest_creates_replaces_restarts_and_deletes_connectors() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rest_validate_and_bearer_token() {
-    let id = unique("restauth");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
-    create_topic(&topic, 1).await;
-    let dir = temp_dir(&id);
+    let c = Case::new("restauth", KV).await;
+    let (id, ks) = (&c.id, &c.ks);
+    let topic = c.topic("", &[]).await;
     // The token comes through Kafka Connect's FileConfigProvider, like any secret.
-    let secrets = dir.join("secrets.properties");
+    let secrets = c.dir.join("secrets.properties");
     std::fs::write(&secrets, "rest.token=t0ps3cret\n").unwrap();
-    let worker = worker_file(
-        &dir,
-        &format!(
-            "config.providers=file\nconfig.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider\n\
-             rest.auth.token=${{file:{}:rest.token}}\n",
-            secrets.display()
-        ),
-    );
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n"),
-    );
-    let sink = Sink::start(&worker, &[&conn]);
+    let worker = c.worker(&format!(
+        "config.providers=file\nconfig.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider\n\
+         rest.auth.token=${{file:{}:rest.token}}\n",
+        secrets.display()
+    ));
+    let sink = Sink::start(&worker, &[&c.kv_connector(&topic)]);
     let addr = sink.rest();
     let right = [("Authorization", "Bearer t0ps3cret")];
 
@@ -516,23 +458,13 @@ async fn rest_validate_and_bearer_token() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_connector_stays_failed_and_is_restarted_through_rest() {
-    let id = unique("restfail");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    create_topic(&topic, 1).await;
-    produce(&topic, &[Rec::kv("k0", r#"{"n":0}"#).ts(TS)]).await;
-    let dir = temp_dir(&id);
+    let c = Case::new("restfail", &[]).await;
+    let (id, ks, s) = (&c.id, &c.ks, &c.s);
+    let topic = c.topic("", &[Rec::kv("k0", r#"{"n":0}"#).ts(TS)]).await;
     // The table does not exist yet: the connector fails at start; the process stays up.
-    let worker = worker_file(&dir, "exit.on.connector.failure=false\n");
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n"),
-    );
-    let sink = Sink::start(&worker, &[&conn]);
+    let sink = Sink::start(&c.worker("exit.on.connector.failure=false\n"), &[&c.kv_connector(&topic)]);
     let addr = sink.rest();
-    let status = wait_state(&addr, &id, "FAILED", Duration::from_secs(60)).await;
+    let status = wait_state(&addr, id, "FAILED", Duration::from_secs(60)).await;
     assert!(status["tasks"][0]["trace"].to_string().contains("Table t does not exist"), "{status}");
     assert_eq!(http("GET", &addr, "/ready").0, 503);
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -540,13 +472,13 @@ async fn a_failed_connector_stays_failed_and_is_restarted_through_rest() {
     assert!(sink.log().contains("stays FAILED until it is restarted"), "{}", sink.log());
 
     // The table is created; a restart of the FAILED connector (Connect's onlyFailed form) runs it.
-    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
+    cql(s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
     let (code, body) = http("POST", &addr, &format!("/connectors/{id}/restart?includeTasks=true&onlyFailed=true"));
     assert_eq!(code, 202, "{body}");
     assert_eq!(json(&body)["connector"]["state"], "RESTARTING", "{body}");
-    wait_state(&addr, &id, "RUNNING", Duration::from_secs(60)).await;
+    wait_state(&addr, id, "RUNNING", Duration::from_secs(60)).await;
     produce(&topic, &[Rec::kv("k1", r#"{"n":1}"#).ts(TS)]).await;
-    assert_eq!(wait_for_count(&s, &format!("{ks}.t"), 2, Duration::from_secs(60)).await, 2, "{}", sink.log());
+    assert_eq!(wait_for_count(s, &format!("{ks}.t"), 2, Duration::from_secs(60)).await, 2, "{}", sink.log());
     assert_eq!(http("GET", &addr, "/ready").0, 200);
 
     let (status, log) = sink.stop();

@@ -11,45 +11,32 @@ use crate::common::*;
 
 const TS: i64 = 1_700_000_000_000;
 
-async fn kv_table(ks: &str) -> scylla::client::session::Session {
-    let s = cassandra().await;
-    create_keyspace(&s, ks).await;
-    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)")).await;
-    s
-}
+/// The `t` table: a text key and a number.
+const KV: &[&str] = &["CREATE TABLE {ks}.t (k text PRIMARY KEY, n int)"];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tolerated_mapping_failures_go_to_the_dead_letter_topic() {
-    let id = unique("dlq_map");
-    let (topic, ks, dlq) = (id.clone(), id.clone(), format!("{id}_dlq"));
-    let s = kv_table(&ks).await;
-    create_topic(&topic, 1).await;
-    produce(
+    let c = Case::new("dlq_map", KV).await;
+    let dlq = format!("{}_dlq", c.id);
+    let topic = c
+        .topic(
+            "",
+            &[
+                Rec::kv("a", r#"{"n":1}"#).ts(TS),
+                Rec::kv("bad", r#"{"n":"one"}"#).ts(TS + 1).header("trace", "t-1"),
+                Rec::kv("b", r#"{"n":2}"#).ts(TS + 2),
+            ],
+        )
+        .await;
+    let conn = c.kv_connector_with(
         &topic,
-        &[
-            Rec::kv("a", r#"{"n":1}"#).ts(TS),
-            Rec::kv("bad", r#"{"n":"one"}"#).ts(TS + 1).header("trace", "t-1"),
-            Rec::kv("b", r#"{"n":2}"#).ts(TS + 2),
-        ],
-    )
-    .await;
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
         &format!(
-            "name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n\
-             errors.tolerance=all\nerrors.deadletterqueue.topic.name={dlq}\n\
+            "errors.tolerance=all\nerrors.deadletterqueue.topic.name={dlq}\n\
              errors.deadletterqueue.topic.replication.factor=1\n"
         ),
     );
-    let sink = Sink::start(&worker, &[&conn]);
-    let group = format!("connect-{id}");
-    assert_eq!(wait_committed(&group, &topic, 1, 3, Duration::from_secs(60)).await, 3, "{}", sink.log());
-    let (status, log) = sink.stop();
-    assert!(status.success(), "{log}");
-    assert_eq!(count(&s, &format!("{ks}.t")).await, 2);
+    c.run(&conn, &[(&topic, 3)]).await;
+    assert_eq!(c.count("t").await, 2);
 
     let letters = consume(&dlq, 1, Duration::from_secs(30));
     assert_eq!(letters.len(), 1, "one dead letter");
@@ -68,37 +55,28 @@ async fn tolerated_mapping_failures_go_to_the_dead_letter_topic() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn write_failures_are_dead_lettered_under_ignore_errors_driver() {
-    let id = unique("dlq_write");
-    let (topic, ks, dlq) = (id.clone(), id.clone(), format!("{id}_dlq"));
-    let s = kv_table(&ks).await;
-    create_topic(&topic, 1).await;
+    let c = Case::new("dlq_write", KV).await;
+    let dlq = format!("{}_dlq", c.id);
     // Cassandra rejects an empty partition key: a write failure no retry can fix.
-    produce(
+    let topic = c
+        .topic(
+            "",
+            &[
+                Rec::kv("a", r#"{"n":1}"#).ts(TS),
+                Rec::kv("", r#"{"n":2}"#).ts(TS + 1),
+                Rec::kv("c", r#"{"n":3}"#).ts(TS + 2),
+            ],
+        )
+        .await;
+    let conn = c.kv_connector_with(
         &topic,
-        &[
-            Rec::kv("a", r#"{"n":1}"#).ts(TS),
-            Rec::kv("", r#"{"n":2}"#).ts(TS + 1),
-            Rec::kv("c", r#"{"n":3}"#).ts(TS + 2),
-        ],
-    )
-    .await;
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
         &format!(
-            "name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\n\
-             ignoreErrors=Driver\nerrors.deadletterqueue.topic.name={dlq}\n\
+            "ignoreErrors=Driver\nerrors.deadletterqueue.topic.name={dlq}\n\
              errors.deadletterqueue.topic.replication.factor=1\n"
         ),
     );
-    let sink = Sink::start(&worker, &[&conn]);
-    let group = format!("connect-{id}");
-    assert_eq!(wait_committed(&group, &topic, 1, 3, Duration::from_secs(60)).await, 3, "{}", sink.log());
-    let (status, log) = sink.stop();
-    assert!(status.success(), "{log}");
-    assert_eq!(count(&s, &format!("{ks}.t")).await, 2);
+    c.run(&conn, &[(&topic, 3)]).await;
+    assert_eq!(c.count("t").await, 2);
     let letters = consume(&dlq, 1, Duration::from_secs(30));
     assert_eq!(letters.len(), 1, "one dead letter");
     assert_eq!(header(&letters[0], "__connect.errors.stage").as_deref(), Some("write"));
@@ -108,33 +86,21 @@ async fn write_failures_are_dead_lettered_under_ignore_errors_driver() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_dead_letter_topic_tolerated_failures_are_skipped_and_committed() {
-    let id = unique("skip");
-    let (topic, ks) = (id.clone(), id.clone());
-    let s = kv_table(&ks).await;
-    create_topic(&topic, 1).await;
-    produce(
-        &topic,
-        &[
-            Rec::kv("a", r#"{"n":1}"#).ts(TS),
-            Rec::kv("bad", r#"{"n":"x"}"#).ts(TS),
-            Rec::kv("", r#"{"n":3}"#).ts(TS),
-            Rec::kv("d", r#"{"n":4}"#).ts(TS),
-        ],
-    )
-    .await;
-    let dir = temp_dir(&id);
-    let worker = worker_file(&dir, "");
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!("name={id}\ntopics={topic}\ntopic.{topic}.{ks}.t.mapping=k=key, n=value.n\nignoreErrors=All\n"),
-    );
-    let sink = Sink::start(&worker, &[&conn]);
-    let group = format!("connect-{id}");
-    assert_eq!(wait_committed(&group, &topic, 1, 4, Duration::from_secs(60)).await, 4, "{}", sink.log());
-    let (status, log) = sink.stop();
-    assert!(status.success(), "{log}");
-    assert_eq!(count(&s, &format!("{ks}.t")).await, 2);
+    let c = Case::new("skip", KV).await;
+    let topic = c
+        .topic(
+            "",
+            &[
+                Rec::kv("a", r#"{"n":1}"#).ts(TS),
+                Rec::kv("bad", r#"{"n":"x"}"#).ts(TS),
+                Rec::kv("", r#"{"n":3}"#).ts(TS),
+                Rec::kv("d", r#"{"n":4}"#).ts(TS),
+            ],
+        )
+        .await;
+    let conn = c.kv_connector_with(&topic, "ignoreErrors=All\n");
+    let log = c.run(&conn, &[(&topic, 4)]).await;
+    assert_eq!(c.count("t").await, 2);
     assert!(log.contains("offset=1") && log.contains("(skipped)"), "the skipped map failure is logged:\n{log}");
     assert!(
         log.contains(&format!("Error inserting/updating row for Kafka record (topic={topic}, partition=0, offset=2")),
@@ -147,13 +113,8 @@ async fn without_a_dead_letter_topic_tolerated_failures_are_skipped_and_committe
 /// nothing panics and every offset is committed.
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_records_are_each_handled_by_policy_without_a_crash() {
-    let id = unique("hostile");
-    let (main, other, ks, dlq) = (format!("{id}_main"), format!("{id}_other"), id.clone(), format!("{id}_dlq"));
-    let s = cassandra().await;
-    create_keyspace(&s, &ks).await;
-    cql(&s, &format!("CREATE TABLE {ks}.t (k text PRIMARY KEY, n int, s text)")).await;
-    create_topic(&main, 1).await;
-    create_topic(&other, 1).await;
+    let c = Case::new("hostile", &["CREATE TABLE {ks}.t (k text PRIMARY KEY, n int, s text)"]).await;
+    let (id, ks, dlq) = (&c.id, &c.ks, format!("{}_dlq", c.id));
     let big = "x".repeat(512 * 1024);
     let mut invalid_utf8 = br#"{"n":6,"s":""#.to_vec();
     invalid_utf8.extend_from_slice(&[0xff, 0xfe, 0xc3]);
@@ -173,46 +134,28 @@ async fn hostile_records_are_each_handled_by_policy_without_a_crash() {
         (Rec::kv("good9", r#"{"n":9,"s":"b"}"#), None),
     ];
     let records: Vec<Rec> = corpus.iter().map(|(r, _)| r.clone().ts(TS)).collect();
-    produce(&main, &records).await;
+    let main = c.topic("main", &records).await;
     // A topic the subscription matches but no setting maps.
-    produce(&other, &[Rec::kv("k", r#"{"n":1}"#).ts(TS)]).await;
+    let other = c.topic("other", &[Rec::kv("k", r#"{"n":1}"#).ts(TS)]).await;
 
-    let dir = temp_dir(&id);
+    let conn = c.connector(&format!(
+        "topics.regex={id}_(main|other)\ntopic.{main}.{ks}.t.mapping=k=key, n=value.n, s=value.s\n\
+         errors.tolerance=all\nerrors.deadletterqueue.topic.name={dlq}\n\
+         errors.deadletterqueue.topic.replication.factor=1\n"
+    ));
     // Schemaless JSON values: bytes that are not JSON fail to decode (a StringConverter would
     // pass them on as text).
-    let worker = worker_file(
-        &dir,
-        "value.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=false\n",
-    );
-    let conn = connector_file(
-        &dir,
-        "sink.properties",
-        &format!(
-            "name={id}\ntopics.regex={id}_(main|other)\ntopic.{main}.{ks}.t.mapping=k=key, n=value.n, s=value.s\n\
-             errors.tolerance=all\nerrors.deadletterqueue.topic.name={dlq}\n\
-             errors.deadletterqueue.topic.replication.factor=1\n"
-        ),
-    );
-    let sink = Sink::start(&worker, &[&conn]);
-    let group = format!("connect-{id}");
-    let n = corpus.len() as i64;
-    assert_eq!(wait_committed(&group, &main, 1, n, Duration::from_secs(90)).await, n, "{}", sink.log());
-    assert_eq!(wait_committed(&group, &other, 1, 1, Duration::from_secs(60)).await, 1, "{}", sink.log());
-    let (status, log) = sink.stop();
-    assert!(status.success(), "{log}");
+    let worker_extra =
+        "value.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=false\n";
+    let log = c.run_with(worker_extra, &conn, &[(&main, corpus.len() as i64), (&other, 1)]).await;
     assert!(!log.contains("panicked"), "{log}");
 
-    let rows: Vec<(String, i32, usize)> = s
-        .query_unpaged(format!("SELECT k, n, s FROM {ks}.t"), ())
+    let mut rows: Vec<(String, i32, usize)> = c
+        .select::<(String, i32, String)>("SELECT k, n, s FROM {ks}.t")
         .await
-        .unwrap()
-        .into_rows_result()
-        .unwrap()
-        .rows::<(String, i32, String)>()
-        .unwrap()
-        .map(|r| r.map(|(k, n, s)| (k, n, s.len())).unwrap())
+        .into_iter()
+        .map(|(k, n, s)| (k, n, s.len()))
         .collect();
-    let mut rows = rows;
     rows.sort();
     assert_eq!(rows, vec![("bigvalue".into(), 4, big.len()), ("good0".into(), 0, 1), ("good9".into(), 9, 1)]);
 

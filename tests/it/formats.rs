@@ -23,15 +23,12 @@ use std::time::{Duration, Instant};
 
 use bigdecimal::BigDecimal;
 use rdkafka::Message;
-use scylla::client::session::Session;
-use scylla::deserialize::row::DeserializeRow;
 use scylla::value::{CqlDate, CqlTime, CqlTimestamp, CqlValue};
 use serde_json::{Value, json};
 
 use crate::common::*;
 
 const TS0: i64 = 1_700_000_000_000;
-const LAND: Duration = Duration::from_secs(60);
 
 /// A test double of a Confluent-compatible schema registry: `GET /schemas/ids/{id}` and `GET
 /// /subjects/{subject}/versions/{version}` (for references). It can be switched "down" (HTTP
@@ -148,21 +145,6 @@ fn fixtures() -> Fixtures {
     Fixtures { schemas, records }
 }
 
-async fn select<T>(s: &Session, query: &str) -> Vec<T>
-where
-    T: for<'f, 'm> DeserializeRow<'f, 'm>,
-{
-    s.query_unpaged(query, ())
-        .await
-        .unwrap_or_else(|e| panic!("{query}: {e}"))
-        .into_rows_result()
-        .unwrap_or_else(|e| panic!("{query}: {e}"))
-        .rows::<T>()
-        .unwrap_or_else(|e| panic!("{query}: {e}"))
-        .map(|r| r.unwrap_or_else(|e| panic!("{query}: {e}")))
-        .collect()
-}
-
 fn dec(s: &str) -> BigDecimal {
     BigDecimal::from_str(s).expect("decimal")
 }
@@ -178,41 +160,42 @@ fn udt_fields(v: &Option<CqlValue>) -> HashMap<String, Option<CqlValue>> {
     }
 }
 
-/// A format test's names: the topic (created with one partition), the keyspace and the connector
-/// are all `id`.
-struct Case {
-    id: String,
+/// A format test's case: its topic (one partition), keyspace and connector are all its id.
+async fn format_case(prefix: &str, schema: &[&str]) -> Case {
+    let c = Case::new(prefix, schema).await;
+    c.topic("", &[]).await;
+    c
 }
 
-impl Case {
-    /// A new topic, and a new keyspace in which `schema` ran (`{ks}` stands for the keyspace).
-    async fn new(prefix: &str, schema: &[&str]) -> (Case, Session) {
-        let id = unique(prefix);
-        create_topic(&id, 1).await;
-        let s = cassandra().await;
-        create_keyspace(&s, &id).await;
-        for statement in schema {
-            cql(&s, &statement.replace("{ks}", &id)).await;
-        }
-        (Case { id }, s)
-    }
-
-    /// The worker file (with `worker_extra`) and the connector file (with `body`).
-    fn files(&self, worker_extra: &str, body: &str) -> (PathBuf, PathBuf) {
-        sink_files(&self.id, &self.id, worker_extra, body)
-    }
-
+/// What the format tests do with their case: `worker_extra` goes to the worker file, `body` to
+/// the connector file after `topics=<id>`.
+trait FormatRuns {
+    fn files(&self, worker_extra: &str, body: &str) -> (PathBuf, PathBuf);
     /// Runs the sink until `total` records are committed, then stops it; its log.
-    async fn run(&self, worker_extra: &str, body: &str, total: i64) -> String {
-        run_until_committed(&self.files(worker_extra, body), &self.id, &self.id, 1, total, LAND).await
+    async fn run_until(&self, worker_extra: &str, body: &str, total: i64) -> String;
+    /// Runs the sink until it stops by itself at a record no policy tolerates; its log.
+    fn run_until_held(&self, worker_extra: &str, body: &str) -> String;
+    /// Connector settings: the `items` table's mapping and a value converter reading `registry`.
+    fn registry_connector(&self, mapping: &str, converter: &str, registry: &str, extra: &str) -> String;
+    /// After a run stopped by the record at offset 1 failing with `reason`: that record is
+    /// logged, the one before it written and committed, nothing after it.
+    async fn assert_stopped_at_offset_1(&self, table: &str, log: &str, reason: &str);
+}
+
+impl FormatRuns for Case {
+    fn files(&self, worker_extra: &str, body: &str) -> (PathBuf, PathBuf) {
+        (self.worker(worker_extra), self.connector(&format!("topics={}\n{body}", self.id)))
     }
 
-    /// Runs the sink until it stops by itself at a record no policy tolerates; its log.
+    async fn run_until(&self, worker_extra: &str, body: &str, total: i64) -> String {
+        let connector = self.connector(&format!("topics={}\n{body}", self.id));
+        self.run_with(worker_extra, &connector, &[(&self.id, total)]).await
+    }
+
     fn run_until_held(&self, worker_extra: &str, body: &str) -> String {
         run_until_held(&self.files(worker_extra, body), LAND)
     }
 
-    /// Connector settings: the `items` table's mapping and a value converter reading `registry`.
     fn registry_connector(&self, mapping: &str, converter: &str, registry: &str, extra: &str) -> String {
         let id = &self.id;
         format!(
@@ -221,17 +204,10 @@ impl Case {
         )
     }
 
-    /// After a run stopped by the record at offset 1 failing with `reason`: that record is
-    /// logged, the one before it written and committed, nothing after it.
-    async fn assert_stopped_at_offset_1(&self, s: &Session, table: &str, log: &str, reason: &str) {
+    async fn assert_stopped_at_offset_1(&self, table: &str, log: &str, reason: &str) {
         assert!(log.contains(&format!("(topic={}, partition=0, offset=1, field=value): {reason}", self.id)), "{log}");
-        assert_eq!(self.committed(), Some(1), "stopped at the bad record");
-        assert_eq!(count(s, &format!("{}.{table}", self.id)).await, 1);
-    }
-
-    /// The offset the connector's group committed.
-    fn committed(&self) -> Option<i64> {
-        committed(&format!("connect-{}", self.id), &self.id, 1).get(&0).copied()
+        assert_eq!(self.committed(&self.id), 1, "stopped at the bad record");
+        assert_eq!(self.count(table).await, 1);
     }
 }
 
@@ -298,7 +274,7 @@ fn connect_envelope(payload: Value) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn json_converter_with_schemas_writes_typed_rows() {
-    let (c, s) = Case::new(
+    let c = format_case(
         "fmt_cj",
         &[
             "CREATE TYPE {ks}.addr (street text, zip int)",
@@ -337,14 +313,14 @@ async fn json_converter_with_schemas_writes_typed_rows() {
         day=value.day, at=value.at, ts=value.ts, tags=value.tags, counts=value.counts, addr=value.addr, \
         zip=value.addr.zip, opt=value.opt, def=value.def, ts_text=value.ts, __timestamp=value.ts";
     let worker = "value.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=true\n";
-    c.run(worker, &format!("topic.{topic}.{ks}.cj.mapping={mapping}\n"), 2).await;
+    c.run_until(worker, &format!("topic.{topic}.{ks}.cj.mapping={mapping}\n"), 2).await;
 
     type Scalars = (i64, i8, i16, i32, f32, f64, bool, String, Option<Vec<u8>>, BigDecimal, BigDecimal, CqlDate);
-    let rows: Vec<Scalars> = select(
-        &s,
-        &format!("SELECT id, i8, i16, i32, f32, f64, flag, name, raw, price, price_num, day FROM {ks}.cj WHERE id = 1"),
-    )
-    .await;
+    let rows: Vec<Scalars> = c
+        .select(&format!(
+            "SELECT id, i8, i16, i32, f32, f64, flag, name, raw, price, price_num, day FROM {ks}.cj WHERE id = 1"
+        ))
+        .await;
     assert_eq!(
         rows,
         vec![(
@@ -374,13 +350,11 @@ async fn json_converter_with_schemas_writes_typed_rows() {
         String,
         i64,
     );
-    let rows: Vec<Rest> = select(
-        &s,
-        &format!(
+    let rows: Vec<Rest> = c
+        .select(&format!(
             "SELECT at, ts, tags, counts, addr, zip, opt, def, ts_text, writetime(name) FROM {ks}.cj WHERE id = 1"
-        ),
-    )
-    .await;
+        ))
+        .await;
     let (at, ts, tags, counts, addr, zip, opt, def, ts_text, write_time) = rows.into_iter().next().expect("row 1");
     assert_eq!(at, CqlTime(45_296_789_000_000));
     assert_eq!(ts, CqlTimestamp(1_709_892_930_123));
@@ -397,10 +371,10 @@ async fn json_converter_with_schemas_writes_typed_rows() {
 
     type Sparse = (f32, f64, Option<Vec<u8>>, BigDecimal, BigDecimal, CqlDate, CqlTimestamp, Option<Vec<String>>);
     let rows: Vec<Sparse> =
-        select(&s, &format!("SELECT f32, f64, raw, price, price_num, day, ts, tags FROM {ks}.cj WHERE id = 2")).await;
+        c.select(&format!("SELECT f32, f64, raw, price, price_num, day, ts, tags FROM {ks}.cj WHERE id = 2")).await;
     assert_eq!(rows, vec![(-2.5, 1e300, None, dec("-0.01"), dec("-0.5"), date(-1), CqlTimestamp(1000), None)]);
     type Nulls = (Option<CqlValue>, Option<i32>, Option<String>, Option<i32>, String);
-    let rows: Vec<Nulls> = select(&s, &format!("SELECT addr, zip, opt, def, name FROM {ks}.cj WHERE id = 2")).await;
+    let rows: Vec<Nulls> = c.select(&format!("SELECT addr, zip, opt, def, name FROM {ks}.cj WHERE id = 2")).await;
     assert_eq!(
         rows,
         vec![(None, None, None, Some(7), String::new())],
@@ -410,7 +384,7 @@ async fn json_converter_with_schemas_writes_typed_rows() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn json_converter_schema_errors_name_the_record() {
-    let (c, s) = Case::new("fmt_cj_bad", &["CREATE TABLE {ks}.t (id bigint PRIMARY KEY, n int)"]).await;
+    let c = format_case("fmt_cj_bad", &["CREATE TABLE {ks}.t (id bigint PRIMARY KEY, n int)"]).await;
     let (topic, ks) = (&c.id, &c.id);
     let schema =
         json!({"type": "struct", "fields": [{"field": "id", "type": "int64"}, {"field": "n", "type": "int8"}]});
@@ -429,7 +403,7 @@ async fn json_converter_schema_errors_name_the_record() {
         &format!("topic.{topic}.{ks}.t.mapping=id=value.id, n=value.n\n"),
     );
     let reason = "Payload does not match its Connect schema at 'n': 300 is out of range for a INT8 field";
-    c.assert_stopped_at_offset_1(&s, "t", &log, reason).await;
+    c.assert_stopped_at_offset_1("t", &log, reason).await;
 }
 
 const POINT: &str = "CREATE TYPE {ks}.point (lat double, lon double)";
@@ -457,22 +431,22 @@ fn avro_connector(c: &Case, registry: &str, extra: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn avro_records_land_with_logical_types_and_nested_udts() {
-    let (c, s) = Case::new("fmt_avro", &AVRO_ITEMS).await;
+    let c = format_case("fmt_avro", &AVRO_ITEMS).await;
     let (topic, ks) = (&c.id, &c.id);
     let fx = fixtures();
     let registry = RegistryDouble::start(fx.schemas.clone());
     let records: Vec<Rec> =
         fx.records.iter().enumerate().map(|(i, r)| Rec::kv(format!("k{i}"), r.clone()).ts(TS0 + i as i64)).collect();
     produce(topic, &records).await;
-    c.run("", &avro_connector(&c, &registry.url, ""), 3).await;
+    c.run_until("", &avro_connector(&c, &registry.url, ""), 3).await;
     assert_eq!((registry.hits(1), registry.hits(2)), (1, 1), "each schema fetched once");
 
     type Row1 = (String, BigDecimal, BigDecimal, CqlDate, CqlTime, CqlTime, CqlTimestamp, CqlTimestamp, uuid::Uuid);
-    let rows: Vec<Row1> = select(
-        &s,
-        &format!("SELECT name, price, fprice, day, at_ms, at_us, ts_ms, ts_us, uid FROM {ks}.items WHERE id = 1"),
-    )
-    .await;
+    let rows: Vec<Row1> = c
+        .select(&format!(
+            "SELECT name, price, fprice, day, at_ms, at_us, ts_ms, ts_us, uid FROM {ks}.items WHERE id = 1"
+        ))
+        .await;
     assert_eq!(
         rows,
         vec![(
@@ -502,9 +476,7 @@ async fn avro_records_land_with_logical_types_and_nested_udts() {
         String,
         String,
     );
-    let rows: Vec<Row2> = select(
-        &s,
-        &format!(
+    let rows: Vec<Row2> = c.select(&format!(
             "SELECT tags, attrs, kind, hash, note, score, ratio, flag, big, zip, day_text, ts_text FROM {ks}.items WHERE id = 1"
         ),
     )
@@ -526,7 +498,7 @@ async fn avro_records_land_with_logical_types_and_nested_udts() {
             "2024-03-08T10:15:30.123456Z".to_string(),
         )]
     );
-    let rows: Vec<(Option<CqlValue>,)> = select(&s, &format!("SELECT addr FROM {ks}.items WHERE id = 1")).await;
+    let rows: Vec<(Option<CqlValue>,)> = c.select(&format!("SELECT addr FROM {ks}.items WHERE id = 1")).await;
     let addr = udt_fields(&rows[0].0);
     assert_eq!(addr.get("street"), Some(&Some(CqlValue::Text("Main St".into()))));
     assert_eq!(addr.get("zip"), Some(&Some(CqlValue::Int(12345))));
@@ -547,13 +519,11 @@ async fn avro_records_land_with_logical_types_and_nested_udts() {
         f64,
         i64,
     );
-    let rows: Vec<Row3> = select(
-        &s,
-        &format!(
+    let rows: Vec<Row3> = c
+        .select(&format!(
             "SELECT name, price, fprice, day, at_us, ts_ms, ts_us, tags, note, ratio, big FROM {ks}.items WHERE id = 2"
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(
         rows,
         vec![(
@@ -572,7 +542,7 @@ async fn avro_records_land_with_logical_types_and_nested_udts() {
     );
     // Written with the second schema id (one more field, unmapped).
     let rows: Vec<(String, i64, BigDecimal)> =
-        select(&s, &format!("SELECT name, big, price FROM {ks}.items WHERE id = 3")).await;
+        c.select(&format!("SELECT name, big, price FROM {ks}.items WHERE id = 3")).await;
     assert_eq!(rows, vec![("v2".to_string(), i64::MAX, dec("99999999.99"))]);
 }
 
@@ -594,7 +564,7 @@ fn framed(id: u32, body: &[u8]) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn avro_bad_framing_stops_the_connector_under_the_default_policy() {
-    let (c, s) = Case::new("fmt_avro_stop", &AVRO_ITEMS).await;
+    let c = format_case("fmt_avro_stop", &AVRO_ITEMS).await;
     let (topic, ks) = (&c.id, &c.id);
     let fx = fixtures();
     let registry = RegistryDouble::start(fx.schemas.clone());
@@ -616,12 +586,13 @@ async fn avro_bad_framing_stops_the_connector_under_the_default_policy() {
         &format!("topic.{topic}.{ks}.items.mapping={AVRO_MAPPING}\n"),
     );
     assert!(log.contains("Error decoding/mapping Kafka record (topic="), "{log}");
-    c.assert_stopped_at_offset_1(&s, "items", &log, "Unknown magic byte 0x7b").await;
+    c.assert_stopped_at_offset_1("items", &log, "Unknown magic byte 0x7b").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn avro_bad_framing_is_dead_lettered_under_errors_tolerance_all() {
-    let (c, s) = Case::new("fmt_avro_dlq", &AVRO_ITEMS).await;
+    let c = format_case("fmt_avro_dlq", &AVRO_ITEMS).await;
+    let s = &c.s;
     let (topic, ks, dlq) = (&c.id, &c.id, format!("{}_dlq", c.id));
     let fx = fixtures();
     let registry = RegistryDouble::start(fx.schemas.clone());
@@ -639,8 +610,8 @@ async fn avro_bad_framing_is_dead_lettered_under_errors_tolerance_all() {
         ],
     )
     .await;
-    c.run("", &avro_connector(&c, &registry.url, &dead_letters(&dlq)), 7).await;
-    assert_eq!(count(&s, &format!("{ks}.items")).await, 3);
+    c.run_until("", &avro_connector(&c, &registry.url, &dead_letters(&dlq)), 7).await;
+    assert_eq!(count(s, &format!("{ks}.items")).await, 3);
     assert_decode_dead_letters(
         &dlq,
         topic,
@@ -655,7 +626,8 @@ async fn avro_bad_framing_is_dead_lettered_under_errors_tolerance_all() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_registry_that_is_down_holds_records_back_instead_of_failing_them() {
-    let (c, s) = Case::new("fmt_avro_down", &AVRO_ITEMS).await;
+    let c = format_case("fmt_avro_down", &AVRO_ITEMS).await;
+    let s = &c.s;
     let (topic, ks) = (&c.id, &c.id);
     let fx = fixtures();
     let registry = RegistryDouble::start(fx.schemas.clone());
@@ -675,8 +647,8 @@ async fn a_registry_that_is_down_holds_records_back_instead_of_failing_them() {
     assert!(status.success(), "{log}");
     assert!(log.contains("schema registry unavailable, records wait and are retried"), "{log}");
     assert!(log.contains("HTTP 503"), "{log}");
-    assert_eq!(count(&s, &format!("{ks}.items")).await, 0);
-    assert_eq!(c.committed().unwrap_or(0), 0, "nothing skipped or committed");
+    assert_eq!(count(s, &format!("{ks}.items")).await, 0);
+    assert_eq!(c.committed(&c.id), 0, "nothing skipped or committed");
 
     // 2. Down at start, back up later: the records land once it answers.
     let sink = Sink::start(&worker, &[&conn]);
@@ -685,7 +657,7 @@ async fn a_registry_that_is_down_holds_records_back_instead_of_failing_them() {
     assert_eq!(wait_committed(&group, topic, 1, 2, LAND).await, 2, "{}", sink.log());
     let (status, log) = sink.stop();
     assert!(status.success(), "{log}");
-    assert_eq!(count(&s, &format!("{ks}.items")).await, 2);
+    assert_eq!(count(s, &format!("{ks}.items")).await, 2);
     assert!(log.contains("schema registry reachable again"), "{log}");
 }
 
@@ -744,7 +716,7 @@ fn protobuf_connector(c: &Case, registry: &str, extra: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn protobuf_records_land_with_nested_udts_lists_maps_and_well_known_types() {
-    let (c, s) = Case::new("fmt_proto", &PROTOBUF_ITEMS).await;
+    let c = format_case("fmt_proto", &PROTOBUF_ITEMS).await;
     let (topic, ks) = (&c.id, &c.id);
     let fx = protobuf_fixtures();
     let registry = RegistryDouble::start_with(fx.schemas.clone(), fx.subjects.clone());
@@ -754,7 +726,7 @@ async fn protobuf_records_land_with_nested_udts_lists_maps_and_well_known_types(
         .map(|(i, (k, v))| Rec::kv(k.clone(), v.clone()).ts(TS0 + i as i64))
         .collect();
     produce(topic, &records).await;
-    c.run("", &protobuf_connector(&c, &registry.url, ""), 3).await;
+    c.run_until("", &protobuf_connector(&c, &registry.url, ""), 3).await;
     assert_eq!((registry.hits(1), registry.hits(2)), (1, 1), "the schema and its reference, fetched once");
 
     type Row1 = (
@@ -771,13 +743,11 @@ async fn protobuf_records_land_with_nested_udts_lists_maps_and_well_known_types(
         f32,
         bool,
     );
-    let rows: Vec<Row1> = select(
-        &s,
-        &format!(
+    let rows: Vec<Row1> = c
+        .select(&format!(
             "SELECT name, zip, tags, attrs, kind, ts, day, hash, note, ratio, score, flag FROM {ks}.items WHERE id = 1"
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(
         rows,
         vec![(
@@ -796,11 +766,11 @@ async fn protobuf_records_land_with_nested_udts_lists_maps_and_well_known_types(
         )]
     );
     type Row2 = (i64, Option<String>, Option<i64>, Option<Vec<CqlValue>>, i32, String, Option<CqlValue>);
-    let rows: Vec<Row2> = select(
-        &s,
-        &format!("SELECT big, choice_text, choice_number, history, delta, ts_text, addr FROM {ks}.items WHERE id = 1"),
-    )
-    .await;
+    let rows: Vec<Row2> = c
+        .select(&format!(
+            "SELECT big, choice_text, choice_number, history, delta, ts_text, addr FROM {ks}.items WHERE id = 1"
+        ))
+        .await;
     let (big, choice_text, choice_number, history, delta, ts_text, addr) = rows.into_iter().next().expect("row 1");
     assert_eq!((big, choice_text.as_deref(), choice_number, delta), (1 << 40, Some("chosen"), None, -5));
     assert_eq!(ts_text, "2024-03-08T10:15:30.123456Z");
@@ -830,26 +800,25 @@ async fn protobuf_records_land_with_nested_udts_lists_maps_and_well_known_types(
         bool,
         i64,
     );
-    let rows: Vec<Row3> = select(
-        &s,
-        &format!(
+    let rows: Vec<Row3> = c
+        .select(&format!(
             "SELECT name, addr, tags, kind, ts, day, hash, note, ratio, score, flag, big FROM {ks}.items WHERE id = 2"
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(
         rows,
         vec![(String::new(), None, None, "BASIC".to_string(), None, None, None, None, None, 0.0, false, 0)]
     );
     type Row4 = (Option<i64>, Option<String>, Option<f64>, CqlDate, CqlTimestamp, Option<i32>);
     let rows: Vec<Row4> =
-        select(&s, &format!("SELECT choice_number, note, ratio, day, ts, zip FROM {ks}.items WHERE id = 3")).await;
+        c.select(&format!("SELECT choice_number, note, ratio, day, ts, zip FROM {ks}.items WHERE id = 3")).await;
     assert_eq!(rows, vec![(Some(42), Some(String::new()), Some(0.0), date(-1), CqlTimestamp(-1), Some(0))]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn protobuf_bad_framing_is_dead_lettered_with_the_reason() {
-    let (c, s) = Case::new("fmt_proto_dlq", &PROTOBUF_ITEMS).await;
+    let c = format_case("fmt_proto_dlq", &PROTOBUF_ITEMS).await;
+    let s = &c.s;
     let (topic, ks, dlq) = (&c.id, &c.id, format!("{}_dlq", c.id));
     let fx = protobuf_fixtures();
     let registry = RegistryDouble::start_with(fx.schemas.clone(), fx.subjects.clone());
@@ -872,8 +841,8 @@ async fn protobuf_bad_framing_is_dead_lettered_with_the_reason() {
         ],
     )
     .await;
-    c.run("", &protobuf_connector(&c, &registry.url, &dead_letters(&dlq)), 6).await;
-    assert_eq!(count(&s, &format!("{ks}.items")).await, 2);
+    c.run_until("", &protobuf_connector(&c, &registry.url, &dead_letters(&dlq)), 6).await;
+    assert_eq!(count(s, &format!("{ks}.items")).await, 2);
     assert_decode_dead_letters(
         &dlq,
         topic,
@@ -906,7 +875,7 @@ const JSON_SCHEMA_MAPPING: &str = "id=value.id, customer=value.customer, price=v
 
 #[tokio::test(flavor = "multi_thread")]
 async fn json_schema_records_land_typed_by_their_schema() {
-    let (c, s) = Case::new("fmt_jsonschema", &JSON_SCHEMA_ORDERS).await;
+    let c = format_case("fmt_jsonschema", &JSON_SCHEMA_ORDERS).await;
     let (topic, ks) = (&c.id, &c.id);
     let fx = json_schema_fixtures();
     let registry = RegistryDouble::start_with(fx.schemas.clone(), fx.subjects.clone());
@@ -918,7 +887,7 @@ async fn json_schema_records_land_typed_by_their_schema() {
         "value.converter=io.confluent.connect.json.JsonSchemaConverter\nvalue.converter.schema.registry.url={}\n",
         registry.url
     );
-    c.run(&worker, &format!("topic.{topic}.{ks}.orders.mapping={JSON_SCHEMA_MAPPING}\n"), 3).await;
+    c.run_until(&worker, &format!("topic.{topic}.{ks}.orders.mapping={JSON_SCHEMA_MAPPING}\n"), 3).await;
     assert_eq!(registry.hits(1), 1);
 
     type RowA = (Option<String>, BigDecimal, CqlDate, CqlTime, CqlTimestamp, i16, f64, Option<Vec<String>>);
@@ -928,7 +897,7 @@ async fn json_schema_records_land_typed_by_their_schema() {
     let query_b = |id: i32| {
         format!("SELECT counts, zip, raw, flag, shipped, ts_text, writetime(price) FROM {ks}.orders WHERE id = {id}")
     };
-    let rows: Vec<RowA> = select(&s, &query_a(1)).await;
+    let rows: Vec<RowA> = c.select(&query_a(1)).await;
     assert_eq!(
         rows,
         vec![(
@@ -942,7 +911,7 @@ async fn json_schema_records_land_typed_by_their_schema() {
             Some(vec!["a".to_string(), "b".to_string()]),
         )]
     );
-    let rows: Vec<RowB> = select(&s, &query_b(1)).await;
+    let rows: Vec<RowB> = c.select(&query_b(1)).await;
     assert_eq!(
         rows,
         vec![(
@@ -955,22 +924,22 @@ async fn json_schema_records_land_typed_by_their_schema() {
             1_709_892_930_123_000,
         )]
     );
-    let rows: Vec<(Option<CqlValue>,)> = select(&s, &format!("SELECT addr FROM {ks}.orders WHERE id = 1")).await;
+    let rows: Vec<(Option<CqlValue>,)> = c.select(&format!("SELECT addr FROM {ks}.orders WHERE id = 1")).await;
     let addr = udt_fields(&rows[0].0);
     assert_eq!(addr.get("street"), Some(&Some(CqlValue::Text("Main St".into()))));
-    let rows: Vec<RowA> = select(&s, &query_a(2)).await;
+    let rows: Vec<RowA> = c.select(&query_a(2)).await;
     assert_eq!(rows, vec![(None, dec("-0.01"), date(-1), CqlTime(0), CqlTimestamp(0), 0, -1e300, None)]);
-    let rows: Vec<RowB> = select(&s, &query_b(2)).await;
+    let rows: Vec<RowB> = c.select(&query_b(2)).await;
     assert_eq!(rows, vec![(None, None, None, false, None, "1970-01-01T00:00:00Z".to_string(), 0)]);
     // The Base64 form of a decimal, and absent fields.
     let rows: Vec<(BigDecimal, CqlDate, Option<String>, Option<i16>)> =
-        select(&s, &format!("SELECT price, day, customer, qty FROM {ks}.orders WHERE id = 3")).await;
+        c.select(&format!("SELECT price, day, customer, qty FROM {ks}.orders WHERE id = 3")).await;
     assert_eq!(rows, vec![(dec("123.45"), date(0), None, None)]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn json_schema_mismatches_stop_the_connector_under_the_default_policy() {
-    let (c, s) = Case::new("fmt_jsonschema_stop", &JSON_SCHEMA_ORDERS).await;
+    let c = format_case("fmt_jsonschema_stop", &JSON_SCHEMA_ORDERS).await;
     let (topic, ks) = (&c.id, &c.id);
     let fx = json_schema_fixtures();
     let registry = RegistryDouble::start_with(fx.schemas.clone(), fx.subjects.clone());
@@ -995,17 +964,18 @@ async fn json_schema_mismatches_stop_the_connector_under_the_default_policy() {
         ),
     );
     let reason = "JSON value does not match its JSON Schema at 'qty': 40000 is out of range for int16 (schema id 1)";
-    c.assert_stopped_at_offset_1(&s, "orders", &log, reason).await;
+    c.assert_stopped_at_offset_1("orders", &log, reason).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn simple_header_converter_types_headers() {
-    let (c, s) = Case::new(
+    let c = format_case(
         "fmt_hdr",
         &["CREATE TABLE {ks}.h (k text PRIMARY KEY, n int, flag boolean, nums list<int>, attrs map<text, int>, \
            at timestamp, at_ms bigint, day date, ratio double, label text, raw blob)"],
     )
     .await;
+    let s = &c.s;
     let (topic, ks) = (&c.id, &c.id);
     let with_headers = |key: &str, n: &str| {
         let mut r = Rec::kv(key, "{}")
@@ -1025,7 +995,7 @@ async fn simple_header_converter_types_headers() {
     let mapping = "k=key, n=header.n, flag=header.flag, nums=header.nums, attrs=header.attrs, at=header.at, \
         at_ms=header.at, day=header.day, ratio=header.ratio, label=header.label, raw=header.raw";
     // The worker's default header converter: SimpleHeaderConverter.
-    let log = c.run("", &format!("topic.{topic}.{ks}.h.mapping={mapping}\nerrors.tolerance=all\n"), 3).await;
+    let log = c.run_until("", &format!("topic.{topic}.{ks}.h.mapping={mapping}\nerrors.tolerance=all\n"), 3).await;
     assert!(
         log.contains(&format!("(topic={topic}, partition=0, offset=1, table={ks}.h, column=n, field=header.n)")),
         "{log}"
@@ -1033,11 +1003,9 @@ async fn simple_header_converter_types_headers() {
 
     type Row =
         (i32, bool, Option<Vec<i32>>, Option<HashMap<String, i32>>, CqlTimestamp, i64, CqlDate, f64, String, Vec<u8>);
-    let rows: Vec<Row> = select(
-        &s,
-        &format!("SELECT n, flag, nums, attrs, at, at_ms, day, ratio, label, raw FROM {ks}.h WHERE k = 'a'"),
-    )
-    .await;
+    let rows: Vec<Row> = c
+        .select(&format!("SELECT n, flag, nums, attrs, at, at_ms, day, ratio, label, raw FROM {ks}.h WHERE k = 'a'"))
+        .await;
     assert_eq!(
         rows,
         vec![(
@@ -1054,14 +1022,14 @@ async fn simple_header_converter_types_headers() {
             vec![0xff, 0x00, 0x01],
         )]
     );
-    let rows: Vec<(i32,)> = select(&s, &format!("SELECT n FROM {ks}.h WHERE k = 'c'")).await;
+    let rows: Vec<(i32,)> = c.select(&format!("SELECT n FROM {ks}.h WHERE k = 'c'")).await;
     assert_eq!(rows, vec![(-7,)]);
-    assert_eq!(count(&s, &format!("{ks}.h")).await, 2, "the record whose header is not a number is skipped");
+    assert_eq!(count(s, &format!("{ks}.h")).await, 2, "the record whose header is not a number is skipped");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn json_header_converter_reads_connect_structs_into_udts() {
-    let (c, s) = Case::new(
+    let c = format_case(
         "fmt_hdr_json",
         &[ADDRESS, "CREATE TABLE {ks}.hj (k text PRIMARY KEY, addr frozen<address>, n bigint)"],
     )
@@ -1086,7 +1054,7 @@ async fn json_header_converter_reads_connect_structs_into_udts() {
     .await;
     // The connector's header converter wins over the worker's.
     let log = c
-        .run(
+        .run_until(
             "header.converter=org.apache.kafka.connect.storage.StringConverter\n",
             &format!(
                 "topic.{topic}.{ks}.hj.mapping=k=key, addr=header.addr, n=header.n\n\
@@ -1100,7 +1068,7 @@ async fn json_header_converter_reads_connect_structs_into_udts() {
         "{log}"
     );
 
-    let rows: Vec<(String, Option<CqlValue>, i64)> = select(&s, &format!("SELECT k, addr, n FROM {ks}.hj")).await;
+    let rows: Vec<(String, Option<CqlValue>, i64)> = c.select(&format!("SELECT k, addr, n FROM {ks}.hj")).await;
     assert_eq!(rows.len(), 2, "{rows:?}");
     for (k, addr, n) in rows {
         let fields = udt_fields(&addr);

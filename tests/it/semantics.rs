@@ -4,113 +4,13 @@
 //! times and TTLs in the real Cassandra.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use num_bigint::BigInt;
-use scylla::client::session::Session;
-use scylla::deserialize::row::DeserializeRow;
 use scylla::value::{CqlDate, CqlDuration, CqlTimestamp, CqlTimeuuid, CqlValue, CqlVarint, Row};
 
 use crate::common::*;
 
 const TS0: i64 = 1_700_000_000_000;
-
-/// How long a handful of records may take to be written and committed.
-const LAND: Duration = Duration::from_secs(30);
-
-/// One test's keyspace, connector name, work directory and session.
-struct Case {
-    id: String,
-    ks: String,
-    s: Session,
-    dir: PathBuf,
-}
-
-impl Case {
-    /// A fresh keyspace named after the test, with the tables of `ddl` (`{ks}` is replaced).
-    async fn new(prefix: &str, ddl: &[&str]) -> Case {
-        let id = unique(prefix);
-        let s = cassandra().await;
-        create_keyspace(&s, &id).await;
-        for statement in ddl {
-            cql(&s, &statement.replace("{ks}", &id)).await;
-        }
-        let dir = temp_dir(&id);
-        Case { ks: id.clone(), id, s, dir }
-    }
-
-    /// A one-partition topic `<id>_<suffix>` holding `records`.
-    async fn topic(&self, suffix: &str, records: &[Rec]) -> String {
-        let topic = format!("{}_{suffix}", self.id);
-        create_topic(&topic, 1).await;
-        produce(&topic, records).await;
-        topic
-    }
-
-    /// The connector file: its name is the test id, `body` the topics and table settings.
-    fn connector(&self, body: &str) -> PathBuf {
-        connector_file(&self.dir, "sink.properties", &format!("name={}\n{body}", self.id))
-    }
-
-    fn group(&self) -> String {
-        format!("connect-{}", self.id)
-    }
-
-    /// Runs the sink until every record of each `(topic, count)` is committed (offsets are
-    /// committed only once written), then stops it and checks the graceful exit. The log.
-    async fn run(&self, connector: &Path, topics: &[(&str, i64)]) -> String {
-        let worker = worker_file(&self.dir, "");
-        let sink = Sink::start(&worker, &[connector]);
-        for (topic, n) in topics {
-            let got = wait_committed(&self.group(), topic, *n).await;
-            assert_eq!(got, *n, "records of {topic} committed; sink log:\n{}", sink.log());
-        }
-        let (status, log) = sink.stop();
-        assert!(status.success(), "graceful stop exits 0: {status:?}\n{log}");
-        log
-    }
-
-    /// Runs `standalone --until-end` until it exits by itself; its exit code and log.
-    fn run_to_failure(&self, connector: &Path) -> (Option<i32>, String) {
-        let worker = worker_file(&self.dir, "");
-        let mut sink = Sink::start_until_end(&worker, &[connector]);
-        let status = sink.wait(LAND).unwrap_or_else(|| panic!("the sink does not stop by itself:\n{}", sink.log()));
-        (status.code(), sink.log())
-    }
-
-    async fn select<T>(&self, query: &str) -> Vec<T>
-    where
-        T: for<'f, 'm> DeserializeRow<'f, 'm>,
-    {
-        let query = query.replace("{ks}", &self.ks);
-        self.s
-            .query_unpaged(query.as_str(), ())
-            .await
-            .unwrap_or_else(|e| panic!("{query}: {e}"))
-            .into_rows_result()
-            .unwrap_or_else(|e| panic!("{query}: {e}"))
-            .rows::<T>()
-            .unwrap_or_else(|e| panic!("{query}: {e}"))
-            .map(|r| r.unwrap_or_else(|e| panic!("{query}: {e}")))
-            .collect()
-    }
-}
-
-/// The committed offset of partition 0 of `topic`, once it reaches `n` (or the timeout passes).
-async fn wait_committed(group: &str, topic: &str, n: i64) -> i64 {
-    let deadline = Instant::now() + LAND;
-    loop {
-        let (g, t) = (group.to_string(), topic.to_string());
-        let got = tokio::task::spawn_blocking(move || committed(&g, &t, 1).get(&0).copied().unwrap_or(0))
-            .await
-            .expect("committed offsets");
-        if got >= n || Instant::now() > deadline {
-            return got;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 fn tombstone(key: &str) -> Rec {
     Rec { key: Some(key.as_bytes().to_vec()), value: None, ..Rec::default() }
@@ -417,7 +317,7 @@ async fn now_converts_to_uuid_and_text_columns_and_rejects_others() {
     assert_eq!(uuid::Uuid::parse_str(&rows[0].1).map(|u| u.get_version_num()), Ok(1), "{rows:?}");
 
     let bad = c.connector(&format!("topics={t}\ntopic.{t}.{ks}.bad.mapping=k=key, i=now()\n"));
-    let (code, log) = c.run_to_failure(&bad);
+    let (code, log) = c.run_to_failure("", &bad);
     assert_eq!(code, Some(2), "{log}");
     assert!(log.contains("now() produces a time-based UUID and cannot be written to column i of type int"), "{log}");
 }
@@ -771,7 +671,7 @@ async fn a_missing_field_stops_the_connector_naming_the_record() {
     let ks = &c.ks;
     let t = c.topic("m", &error_records()[..3]).await;
     let conn = c.connector(&format!("topics={t}\ntopic.{t}.{ks}.t.mapping=id=value.id, v=value.v\n"));
-    let (code, log) = c.run_to_failure(&conn);
+    let (code, log) = c.run_to_failure("", &conn);
     assert_eq!(code, Some(1), "{log}");
     for expected in [
         format!("topic={t}, partition=0, offset=1, table={ks}.t, column=v, field=value.v"),
@@ -792,7 +692,7 @@ async fn a_null_primary_key_stops_the_connector_naming_the_record() {
     let records = error_records();
     let t = c.topic("n", &[records[0].clone(), records[3].clone(), records[4].clone()]).await;
     let conn = c.connector(&format!("topics={t}\ntopic.{t}.{ks}.t.mapping=id=value.id, v=value.v\n"));
-    let (code, log) = c.run_to_failure(&conn);
+    let (code, log) = c.run_to_failure("", &conn);
     assert_eq!(code, Some(1), "{log}");
     for expected in [
         format!("topic={t}, partition=0, offset=1, table={ks}.t, column=id, field=value.id"),
