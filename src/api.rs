@@ -152,7 +152,7 @@ fn shown_value(key: &str, value: &str) -> String {
         || lower.contains("secret")
         || lower.contains("privatekey")
         || lower.ends_with("jaas.config")
-        || crate::config::worker::is_secret_kafka_key(key)
+        || crate::config::kafka_security::is_secret_kafka_key(key)
         || value.trim_start().starts_with("base64:");
     if secret { "[hidden]".to_string() } else { value.to_string() }
 }

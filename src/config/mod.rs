@@ -9,6 +9,7 @@ pub mod cloud;
 pub mod connector;
 pub mod driver;
 pub mod errors;
+pub mod kafka_security;
 pub mod properties;
 pub mod providers;
 pub mod security;

@@ -499,8 +499,9 @@ fn absolute(path: &Path) -> PathBuf {
     out
 }
 
+/// What a store file holds, judged by its first bytes (shared with the Kafka clients' stores).
 #[derive(Debug, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Pem,
     Jks,
     Jceks,
@@ -508,7 +509,7 @@ enum Format {
     Der,
 }
 
-fn format(bytes: &[u8]) -> Format {
+pub(crate) fn format(bytes: &[u8]) -> Format {
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
     if bytes.starts_with(&[0xFE, 0xED, 0xFE, 0xED]) {
         Format::Jks
@@ -523,15 +524,22 @@ fn format(bytes: &[u8]) -> Format {
 
 /// A Java-only store: refused, with the `keytool` command that converts it.
 fn jks_refusal(shown: &str, kind: &str, store_type: &str) -> String {
+    java_store_refusal(shown, kind, store_type, "this sink", "and point the setting at the .p12 file")
+}
+
+/// A Java-only store (`store_type` JKS or JCEKS) that `reader` cannot read: refused, with the
+/// `keytool` command that converts it, then `then` (what else to change).
+pub(crate) fn java_store_refusal(shown: &str, kind: &str, store_type: &str, reader: &str, then: &str) -> String {
     let (src, dest) = if shown.starts_with("base64:") {
         (format!("{kind}.{}", store_type.to_ascii_lowercase()), format!("{kind}.p12"))
     } else {
         (shown.to_string(), Path::new(shown).with_extension("p12").display().to_string())
     };
     format!(
-        "{kind} is a Java {store_type} key store, which this sink cannot read; convert it to PKCS12 (same \
+        "{kind} is a Java {store_type} key store, which {reader} cannot read; convert it to PKCS12 (same \
          password) with `keytool -importkeystore -srckeystore {src} -srcstoretype {store_type} -destkeystore {dest} \
-         -deststoretype PKCS12` and point the setting at the .p12 file (a PEM file works too)"
+         -deststoretype PKCS12`{then} (a PEM file works too)",
+        then = if then.starts_with(',') { then.to_string() } else { format!(" {then}") }
     )
 }
 
@@ -548,11 +556,21 @@ pub(crate) fn reasons(e: &ErrorStack) -> String {
 }
 
 fn pkcs12(m: &Material, password: &Secret, what: &str) -> Result<openssl::pkcs12::ParsedPkcs12_2, String> {
-    let p12 = Pkcs12::from_der(&m.bytes)
+    open_pkcs12(&m.bytes, password.expose(), what, &format!("the {what} password"))
+}
+
+/// Opens a PKCS12 store; a wrong password says to check `password_setting`.
+pub(crate) fn open_pkcs12(
+    bytes: &[u8],
+    password: &str,
+    what: &str,
+    password_setting: &str,
+) -> Result<openssl::pkcs12::ParsedPkcs12_2, String> {
+    let p12 = Pkcs12::from_der(bytes)
         .map_err(|e| format!("Invalid {what}: not a PKCS12, PEM or DER file ({})", reasons(&e)))?;
-    p12.parse2(password.expose()).map_err(|e| {
+    p12.parse2(password).map_err(|e| {
         format!(
-            "Invalid {what}: cannot open it with the password given ({}); check the {what} password, or \
+            "Invalid {what}: cannot open it with the password given ({}); check {password_setting}, or \
              re-export a PKCS12 made with legacy encryption (RC2/3DES) with current algorithms",
             reasons(&e)
         )
