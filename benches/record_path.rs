@@ -21,9 +21,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use cassandra_sink::codec::convert::{CodecSettings, convert};
-use cassandra_sink::codec::record::{Data, Lookup};
+use cassandra_sink::codec::record::{Data, Lookup, Whole};
 use cassandra_sink::config::{ConnectorConfig, ConverterKind, Properties, WorkerConfig};
-use cassandra_sink::mapping::{Column, Field};
+use cassandra_sink::mapping::{Column, Field, FieldPath};
 use criterion::{Criterion, Throughput};
 use scylla::frame::response::result::{ColumnSpec, ColumnType, NativeType, TableSpec};
 use scylla::serialize::row::{RowSerializationContext, SerializeRow};
@@ -80,6 +80,8 @@ struct Fixture {
     binds: Vec<Bind>,
     /// The bind variables in statement order: the mapped columns, then the write time.
     specs: Vec<ColumnSpec<'static>>,
+    /// Whether the mapping reads the whole key / value (as `TablePlan::reads_whole`).
+    whole: Whole,
 }
 
 fn column_type(name: &str) -> ColumnType<'static> {
@@ -118,7 +120,12 @@ impl Fixture {
             ColumnType::Native(NativeType::BigInt),
             TableSpec::owned("bench".into(), "ticks".into()),
         ));
+        let whole = Whole {
+            key: binds.iter().any(|b| b.field == Field::Key(FieldPath::Whole)),
+            value: binds.iter().any(|b| b.field == Field::Value(FieldPath::Whole)),
+        };
         Fixture {
+            whole,
             key_converter: worker.key_converter,
             value_converter: worker.value_converter,
             codec: connector.codec("t"),
@@ -139,8 +146,8 @@ fn records(n: u64) -> Vec<(Vec<u8>, Vec<u8>, i64)> {
 }
 
 fn decode(f: &Fixture, key: &[u8], value: &[u8]) -> (Data, Data) {
-    let key = Data::decode(&f.key_converter, Some(key)).expect("key decodes");
-    let value = Data::decode(&f.value_converter, Some(value)).expect("value decodes");
+    let key = Data::decode_keeping(&f.key_converter, Some(key), f.whole.key).expect("key decodes");
+    let value = Data::decode_keeping(&f.value_converter, Some(value), f.whole.value).expect("value decodes");
     (key, value)
 }
 

@@ -17,10 +17,11 @@ use crate::mapping::FieldPath;
 pub enum Data {
     /// Absent (null key, tombstone value).
     Null,
-    /// A JSON object. `text` is what the whole `key`/`value` maps to (the original JSON text).
+    /// A JSON object. `text` is what the whole `key`/`value` maps to (the original JSON text);
+    /// `None` when no mapping reads it whole (see [`Whole`]).
     Object {
         fields: Map<String, Value>,
-        text: String,
+        text: Option<String>,
     },
     /// Schemaless JSON that is not an object (number, string, array, boolean).
     Json(Value),
@@ -33,6 +34,25 @@ pub enum Data {
     /// A schema-typed value that is not a primitive: a Struct (JsonConverter with schemas, Avro
     /// record), or an array, map or logical type at the top level.
     Typed(Typed),
+}
+
+/// Which of a record's key and value a mapping reads whole (`key`, `value`): only those keep
+/// their JSON object's text after decoding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Whole {
+    pub key: bool,
+    pub value: bool,
+}
+
+impl Whole {
+    pub const BOTH: Whole = Whole { key: true, value: true };
+}
+
+impl std::ops::BitOr for Whole {
+    type Output = Whole;
+    fn bitor(self, o: Whole) -> Whole {
+        Whole { key: self.key || o.key, value: self.value || o.value }
+    }
 }
 
 /// Why bytes could not be decoded by the configured converter.
@@ -76,8 +96,13 @@ impl Converter {
     /// Decodes a key or value. Only the converters of the schema registry (Avro, Protobuf, JSON
     /// Schema) wait (for a schema they have not seen yet).
     pub async fn decode(&self, bytes: Option<&[u8]>) -> Result<Data, DecodeFailure> {
+        self.decode_keeping(bytes, true).await
+    }
+
+    /// [`Converter::decode`]; a JSON object's text is kept only if `keep_text` (it is mapped whole).
+    pub async fn decode_keeping(&self, bytes: Option<&[u8]>, keep_text: bool) -> Result<Data, DecodeFailure> {
         let (Some(bytes), Some(registry)) = (bytes, &self.registry) else {
-            return Data::decode(&self.kind, bytes).map_err(DecodeFailure::Bad);
+            return Data::decode_keeping(&self.kind, bytes, keep_text).map_err(DecodeFailure::Bad);
         };
         let bad = |reason: String| DecodeFailure::Bad(DecodeError(reason));
         let lookup = |id: u32| async move {
@@ -118,15 +143,17 @@ impl Converter {
     }
 }
 
-/// A record's key and value, decoded; `Err` names which of the two failed.
+/// A record's key and value, decoded; `Err` names which of the two failed. The JSON text of the
+/// ones mapped `whole` is kept.
 pub async fn decode_record(
     key_converter: &Converter,
     value_converter: &Converter,
     key: Option<&[u8]>,
     value: Option<&[u8]>,
+    whole: Whole,
 ) -> Result<(Data, Data), (&'static str, DecodeFailure)> {
-    let key = key_converter.decode(key).await.map_err(|e| ("key", e))?;
-    let value = value_converter.decode(value).await.map_err(|e| ("value", e))?;
+    let key = key_converter.decode_keeping(key, whole.key).await.map_err(|e| ("key", e))?;
+    let value = value_converter.decode_keeping(value, whole.value).await.map_err(|e| ("value", e))?;
     Ok((key, value))
 }
 
@@ -144,12 +171,21 @@ impl Data {
     /// Decodes with a converter that needs no schema registry (the Avro, Protobuf and JSON Schema
     /// converters go through [`Converter::decode`]).
     pub fn decode(converter: &ConverterKind, bytes: Option<&[u8]>) -> Result<Data, DecodeError> {
+        Data::decode_keeping(converter, bytes, true)
+    }
+
+    /// [`Data::decode`]; a JSON object's text is kept only if `keep_text` (it is mapped whole).
+    pub fn decode_keeping(
+        converter: &ConverterKind,
+        bytes: Option<&[u8]>,
+        keep_text: bool,
+    ) -> Result<Data, DecodeError> {
         let Some(bytes) = bytes else { return Ok(Data::Null) };
         match converter {
             ConverterKind::String => {
                 let text =
                     std::str::from_utf8(bytes).map_err(|e| DecodeError(format!("not valid UTF-8 text ({e})")))?;
-                Ok(Data::from_text(text))
+                Ok(Data::from_text_keeping(text, keep_text))
             }
             ConverterKind::Json { schemas } => {
                 let v: Value =
@@ -168,16 +204,17 @@ impl Data {
                 Ok(match v {
                     Value::Null => Data::Null,
                     Value::Object(fields) => {
-                        let text = if schemaless_envelope {
-                            Value::Object(fields.clone()).to_string()
-                        } else {
-                            String::from_utf8_lossy(bytes).trim().to_string()
+                        let text = match (keep_text, schemaless_envelope) {
+                            (false, _) => None,
+                            (true, true) => Some(Value::Object(fields.clone()).to_string()),
+                            // Parsed, so valid UTF-8.
+                            (true, false) => Some(String::from_utf8_lossy(bytes).trim().to_string()),
                         };
                         Data::Object { fields, text }
                     }
                     // A string value is read like StringConverter text (spec §3.2: a Java String
                     // that parses as a JSON object exposes its fields).
-                    Value::String(text) => Data::from_text(&text),
+                    Value::String(text) => Data::from_text_keeping(&text, keep_text),
                     other => Data::Json(other),
                 })
             }
@@ -217,13 +254,18 @@ impl Data {
     /// A string as the reference connector reads it: a JSON object exposes its fields, the empty
     /// string is an object without fields, anything else is plain text.
     pub fn from_text(text: &str) -> Data {
+        Data::from_text_keeping(text, true)
+    }
+
+    /// [`Data::from_text`]; a JSON object's text is kept only if `keep_text`.
+    fn from_text_keeping(text: &str, keep_text: bool) -> Data {
         if text.is_empty() {
-            return Data::Object { fields: Map::new(), text: String::new() };
+            return Data::Object { fields: Map::new(), text: keep_text.then(String::new) };
         }
         if text.trim_start().starts_with('{')
             && let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(text)
         {
-            return Data::Object { fields, text: text.to_string() };
+            return Data::Object { fields, text: keep_text.then(|| text.to_string()) };
         }
         Data::Text(text.to_string())
     }
@@ -232,7 +274,12 @@ impl Data {
     pub fn whole(&self) -> Datum<'_> {
         match self {
             Data::Null => Datum::Null,
-            Data::Object { text, .. } => Datum::Text(text),
+            Data::Object { text: Some(text), .. } => Datum::Text(text),
+            // Decoded without its text because no mapping reads it whole: never asked for.
+            Data::Object { text: None, .. } => {
+                debug_assert!(false, "the whole of an object decoded without its text");
+                Datum::Null
+            }
             Data::Json(v) => Datum::Json(v),
             Data::Text(t) => Datum::Text(t),
             Data::Bytes(b) => Datum::Bytes(b),
@@ -338,6 +385,37 @@ mod tests {
         assert!(matches!(d.field(&named("zz")), Lookup::Missing));
         assert!(matches!(d.field(&named("a.b")), Lookup::Missing));
         assert!(matches!(d.whole(), Datum::Text(t) if t == r#"{"a":1,"b":{"c":"x"},"d.e":true}"#));
+    }
+
+    /// Without a mapping of the whole key or value, an object's text is not kept; its fields are
+    /// the same, and so is everything that is not an object.
+    #[test]
+    fn an_object_keeps_its_text_only_when_asked() {
+        let json = ConverterKind::Json { schemas: false };
+        for (kind, bytes) in [
+            (&ConverterKind::String, &br#"{"a":1,"b":"x"}"#[..]),
+            (&json, br#" {"a":1,"b":"x"} "#),
+            (&json, br#""{\"a\":1,\"b\":\"x\"}""#),
+        ] {
+            let kept = Data::decode_keeping(kind, Some(bytes), true).unwrap();
+            let lean = Data::decode_keeping(kind, Some(bytes), false).unwrap();
+            let (Data::Object { fields: a, text: Some(t) }, Data::Object { fields: b, text: None }) = (&kept, &lean)
+            else {
+                panic!("{kept:?} / {lean:?}")
+            };
+            assert_eq!(a, b);
+            assert_eq!(t, r#"{"a":1,"b":"x"}"#);
+            assert!(matches!(lean.field(&named("b")), Lookup::Found(Datum::Json(v)) if v == "x"));
+        }
+        for bytes in [&b"plain"[..], b"[1]", b""] {
+            assert_eq!(
+                Data::decode_keeping(&ConverterKind::String, Some(bytes), false),
+                Data::decode_keeping(&ConverterKind::String, Some(bytes), true).map(|d| match d {
+                    Data::Object { fields, .. } => Data::Object { fields, text: None },
+                    other => other,
+                })
+            );
+        }
     }
 
     #[test]

@@ -32,7 +32,7 @@ use super::plan::{BindValue, BoundRow, RecordView, RowError, TablePlan};
 use super::sink::{self, Backoff, Retry};
 use super::source::{self, AssignmentEvent, SinkConsumer};
 use super::status::{ConnectorStatus, DrainProgress, Held, State};
-use crate::codec::record::{Converter, DecodeFailure, decode_record};
+use crate::codec::record::{Converter, DecodeFailure, Whole, decode_record};
 use crate::config::{ConnectorConfig, ConverterKind, ErrorHandling, Stage, WorkerConfig};
 
 /// Why a connector stopped other than by request.
@@ -539,7 +539,8 @@ impl Pipeline {
             }
             return;
         };
-        let decoded = decode_record(&self.key_converter, &self.value_converter, m.key(), m.payload()).await;
+        let whole = plans.iter().fold(Whole::default(), |w, p| w | p.reads_whole());
+        let decoded = decode_record(&self.key_converter, &self.value_converter, m.key(), m.payload(), whole).await;
         let (key, value) = match decoded {
             Ok(kv) => kv,
             // Shut down while the schema registry was unreachable: unfinished, so uncommitted.

@@ -13,6 +13,7 @@ use scylla::statement::prepared::PreparedStatement;
 use scylla::value::{CqlTimeuuid, CqlValue, MaybeUnset};
 
 use crate::codec::convert::{CodecSettings, convert};
+use crate::codec::record::Whole;
 use crate::codec::record::{Data, Lookup};
 use crate::codec::typed::Typed;
 use crate::codec::{Datum, TimeUnit};
@@ -119,6 +120,8 @@ pub struct TablePlan {
     insert_batches: BatchCache,
     /// The mapping reads a `header.*` field.
     reads_headers: bool,
+    /// The mapping reads the whole key / the whole value (`key`, `value`).
+    reads_whole: Whole,
 }
 
 struct BatchCache(Box<[std::sync::OnceLock<Arc<Batch>>]>);
@@ -298,6 +301,10 @@ impl TablePlan {
             pk_only,
             insert_batches: BatchCache((0..=CACHED_BATCH_ROWS).map(|_| std::sync::OnceLock::new()).collect()),
             reads_headers: cfg.mapping.entries.iter().any(|e| matches!(e.field, Field::Header(_))),
+            reads_whole: Whole {
+                key: cfg.mapping.entries.iter().any(|e| e.field == Field::Key(FieldPath::Whole)),
+                value: cfg.mapping.entries.iter().any(|e| e.field == Field::Value(FieldPath::Whole)),
+            },
         })
     }
 
@@ -591,6 +598,12 @@ impl TablePlan {
     /// headers are not decoded).
     pub fn reads_headers(&self) -> bool {
         self.reads_headers
+    }
+
+    /// Whether the mapping reads the whole key or value (if no table of a topic does, their
+    /// JSON text is not kept).
+    pub fn reads_whole(&self) -> Whole {
+        self.reads_whole
     }
 }
 

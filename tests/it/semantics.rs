@@ -26,6 +26,32 @@ fn date(y: i32, m: u32, d: u32) -> CqlDate {
     CqlDate(((1i64 << 31) + days.num_days()) as u32)
 }
 
+/// `key` and `value` map a JSON object's text, as the record carried it (trimmed), also when
+/// another table of the same topic maps only its fields.
+#[tokio::test(flavor = "multi_thread")]
+async fn whole_json_key_and_value_map_to_their_text() {
+    let c = Case::new(
+        "whole",
+        &[
+            "CREATE TABLE {ks}.docs (k text PRIMARY KEY, doc text)",
+            "CREATE TABLE {ks}.fields (id int PRIMARY KEY, n int)",
+        ],
+    )
+    .await;
+    let ks = &c.ks;
+    let t = c.topic("", &[Rec::kv(r#"{"id": 1}"#, " {\"id\":1,\"n\":5,\"tags\":[\"a\"]}\n").ts(TS0)]).await;
+    let conn = c.connector(&format!(
+        "topics={t}\ntopic.{t}.{ks}.docs.mapping=k=key, doc=value\ntopic.{t}.{ks}.fields.mapping=id=value.id, n=value.n\n"
+    ));
+    let json = "key.converter=org.apache.kafka.connect.json.JsonConverter\nkey.converter.schemas.enable=false\n\
+                value.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=false\n";
+    c.run_with(json, &conn, &[(&t, 1)]).await;
+    let docs: Vec<(String, String)> = c.select("SELECT k, doc FROM {ks}.docs").await;
+    assert_eq!(docs, vec![(r#"{"id": 1}"#.to_string(), r#"{"id":1,"n":5,"tags":["a"]}"#.to_string())]);
+    let fields: Vec<(i32, i32)> = c.select("SELECT id, n FROM {ks}.fields").await;
+    assert_eq!(fields, vec![(1, 5)]);
+}
+
 /// 1. One topic feeds two tables with different mappings; two topics feed one table.
 #[tokio::test(flavor = "multi_thread")]
 async fn fan_out_to_two_tables_and_fan_in_from_two_topics() {
