@@ -275,15 +275,23 @@ impl Name {
     }
 }
 
-impl Drop for Name {
-    fn drop(&mut self) {
-        if !self.0.is_null() {
-            let mut minor = 0;
-            // SAFETY: imported by us, released once.
-            unsafe { ffi::gss_release_name(&mut minor, &mut self.0) };
+/// `Drop` for a handle type wrapping one GSSAPI handle: `release(minor, handle)` frees it.
+macro_rules! released_on_drop {
+    ($handle:ty, $release:expr) => {
+        impl Drop for $handle {
+            fn drop(&mut self) {
+                if !self.0.is_null() {
+                    let mut minor = 0;
+                    // SAFETY: the handle was made by GSSAPI for this value alone, and is released
+                    // once, here.
+                    unsafe { $release(&mut minor, &mut self.0) };
+                }
+            }
         }
-    }
+    };
 }
+
+released_on_drop!(Name, ffi::gss_release_name);
 
 /// Acquired credentials, released on drop. MIT's credential handles lock internally, so one
 /// may be used by several contexts on several threads.
@@ -293,15 +301,7 @@ struct Cred(ffi::gss_cred_id_t);
 unsafe impl Send for Cred {}
 unsafe impl Sync for Cred {}
 
-impl Drop for Cred {
-    fn drop(&mut self) {
-        if !self.0.is_null() {
-            let mut minor = 0;
-            // SAFETY: acquired by us, released once.
-            unsafe { ffi::gss_release_cred(&mut minor, &mut self.0) };
-        }
-    }
-}
+released_on_drop!(Cred, ffi::gss_release_cred);
 
 impl Cred {
     /// `usage`: GSS_C_INITIATE or GSS_C_ACCEPT; `store`: credential-store entries.
@@ -357,15 +357,7 @@ struct Context(ffi::gss_ctx_id_t);
 unsafe impl Send for Context {}
 unsafe impl Sync for Context {}
 
-impl Drop for Context {
-    fn drop(&mut self) {
-        if !self.0.is_null() {
-            let mut minor = 0;
-            // SAFETY: created by GSSAPI for us, deleted once.
-            unsafe { ffi::gss_delete_sec_context(&mut minor, &mut self.0, ptr::null_mut()) };
-        }
-    }
-}
+released_on_drop!(Context, |minor, context| ffi::gss_delete_sec_context(minor, context, ptr::null_mut()));
 
 impl Context {
     fn wrap(&mut self, data: &[u8], encrypt: bool) -> Result<Vec<u8>, String> {
