@@ -738,13 +738,13 @@ impl Pipeline {
         let mut keyed = Vec::with_capacity(rows.len());
         let mut singles = Vec::new();
         for mut r in rows {
-            match r.row.statement.compute_partition_key(&r.row.values) {
-                Ok(pk) => {
+            match r.row.partition_key() {
+                Some(pk) => {
                     let key = (Arc::as_ptr(&r.plan) as usize, pk);
                     self.ties.order(&key, &r.record, &mut r.row);
                     keyed.push((key, r));
                 }
-                Err(_) => singles.push(vec![r]),
+                None => singles.push(vec![r]),
             }
         }
         let mut units = self.batcher.cut(keyed, |r| r.size, backlog);

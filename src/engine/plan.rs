@@ -90,6 +90,25 @@ impl BoundRow {
             *slot = MaybeUnset::Set(Some(CqlValue::BigInt(us)));
         }
     }
+
+    /// The row's Cassandra partition, to group rows into batches: its partition-key values
+    /// serialized in key order, the same for every statement of a table (insert or delete).
+    /// Unlike `PreparedStatement::compute_partition_key`, which serializes the whole row first,
+    /// only the key's values are. `None` when a key value cannot be serialized (the row is then
+    /// written alone, and the driver reports why).
+    pub fn partition_key(&self) -> Option<bytes::Bytes> {
+        use scylla::serialize::value::SerializeValue;
+        use scylla::serialize::writers::CellWriter;
+        let (pk_indexes, specs) = (self.statement.get_variable_pk_indexes(), self.statement.get_variable_col_specs());
+        let mut out = Vec::with_capacity(32);
+        for sequence in 0..pk_indexes.len() {
+            let pk = pk_indexes.iter().find(|pk| usize::from(pk.sequence) == sequence)?;
+            let index = usize::from(pk.index);
+            let (value, spec) = (self.values.get(index)?, specs.get_by_index(index)?);
+            value.serialize(spec.typ(), CellWriter::new(&mut out)).ok()?;
+        }
+        Some(out.into())
+    }
 }
 
 /// A per-record failure for one table; the pipeline adds topic, partition and offset.

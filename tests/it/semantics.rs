@@ -52,6 +52,49 @@ async fn whole_json_key_and_value_map_to_their_text() {
     assert_eq!(fields, vec![(1, 5)]);
 }
 
+/// Rows of one Cassandra partition travel together: a backlog of 60 records over two partition
+/// keys (inserts, and deletes of some of the rows) is written in far fewer requests than rows,
+/// each batch within `maxNumberOfRecordsInBatch`, and every row ends as its last record says.
+#[tokio::test(flavor = "multi_thread")]
+async fn rows_of_one_partition_are_written_in_batches() {
+    let c = Case::new("batches", &["CREATE TABLE {ks}.t (p text, c int, n int, PRIMARY KEY (p, c))"]).await;
+    let ks = &c.ks;
+    let mut records: Vec<Rec> = (0..50)
+        .map(|i| Rec::kv(format!(r#"{{"p":"p{}","c":{i}}}"#, i % 2), format!(r#"{{"n":{i}}}"#)).ts(TS0 + i))
+        .collect();
+    // Tombstones for the rows c = 0..10, later than their inserts.
+    records.extend((0..10).map(|i| {
+        let key = format!(r#"{{"p":"p{}","c":{i}}}"#, i % 2);
+        Rec { key: Some(key.into_bytes()), value: None, timestamp_ms: Some(TS0 + 100 + i), ..Rec::default() }
+    }));
+    let t = c.topic("", &records).await;
+    let conn = c.connector(&format!(
+        "topics={t}\ntopic.{t}.{ks}.t.mapping=p=key.p, c=key.c, n=value.n\nmaxNumberOfRecordsInBatch=8\n"
+    ));
+    let json_keys = "key.converter=org.apache.kafka.connect.json.JsonConverter\nkey.converter.schemas.enable=false\n";
+    let sink = Sink::start(&c.worker(json_keys), &[&conn]);
+    assert_eq!(c.wait_committed(&t, 60).await, 60, "{}", sink.log());
+    let (_, text) = http("GET", &sink.rest(), "/metrics");
+    let labels = format!(r#"connector="{}",topic="{t}",keyspace="{ks}",table="t""#, c.id);
+    let metric = |name: &str| -> f64 {
+        let prefix = format!("cassandra_sink_batch_size_{name}{{{labels}}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"))
+    };
+    let (rows, requests) = (metric("sum"), metric("count"));
+    assert_eq!(rows, 60.0, "{text}");
+    assert!(requests <= 20.0, "60 rows of 2 partitions in {requests} requests (batches of up to 8 expected)");
+    let (status, log) = sink.stop();
+    assert!(status.success(), "{log}");
+    let mut rows: Vec<(String, i32, i32)> = c.select("SELECT p, c, n FROM {ks}.t").await;
+    rows.sort();
+    let mut expected: Vec<(String, i32, i32)> = (10..50).map(|i| (format!("p{}", i % 2), i, i)).collect();
+    expected.sort();
+    assert_eq!(rows, expected);
+}
+
 /// 1. One topic feeds two tables with different mappings; two topics feed one table.
 #[tokio::test(flavor = "multi_thread")]
 async fn fan_out_to_two_tables_and_fan_in_from_two_topics() {
