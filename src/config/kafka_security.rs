@@ -402,16 +402,7 @@ fn trust_store_pem(shown: &str, bytes: &[u8], password: &str) -> Result<StoreCon
         certificates_from_pem(bytes).map_err(|r| format!("Invalid truststore: {r}"))?;
         return Ok(StoreContent::File);
     }
-    let certs = match openssl::x509::X509::from_der(bytes) {
-        Ok(cert) => vec![cert],
-        Err(_) => {
-            let parsed = open_pkcs12(bytes, password, "truststore")?;
-            parsed.cert.into_iter().chain(parsed.ca.into_iter().flatten()).collect()
-        }
-    };
-    if certs.is_empty() {
-        return Err("Invalid truststore: it holds no certificate".into());
-    }
+    let certs = security::der_trust_store(bytes, password, "ssl.truststore.password")?;
     let mut pem = String::new();
     for c in certs {
         let text = c.to_pem().map_err(|e| format!("Invalid truststore: {}", security::reasons(&e)))?;

@@ -582,13 +582,23 @@ fn trusted_certificates(m: &Material, password: &Secret) -> Result<Vec<X509>, St
         Format::Jks => return Err(jks_refusal(&m.shown, "truststore", "JKS")),
         Format::Jceks => return Err(jks_refusal(&m.shown, "truststore", "JCEKS")),
         Format::Pem => X509::stack_from_pem(&m.bytes).map_err(|e| format!("Invalid truststore: {}", reasons(&e)))?,
-        Format::Der => match X509::from_der(&m.bytes) {
-            Ok(cert) => vec![cert],
-            Err(_) => {
-                let parsed = pkcs12(m, password, "truststore")?;
-                parsed.cert.into_iter().chain(parsed.ca.into_iter().flatten()).collect()
-            }
-        },
+        Format::Der => return der_trust_store(&m.bytes, password.expose(), "the truststore password"),
+    };
+    if certs.is_empty() {
+        return Err("Invalid truststore: it holds no certificate".into());
+    }
+    Ok(certs)
+}
+
+/// The certificates of a trust store that is not PEM: one DER certificate, else a PKCS12 store
+/// (a wrong password says to check `password_setting`).
+pub(crate) fn der_trust_store(bytes: &[u8], password: &str, password_setting: &str) -> Result<Vec<X509>, String> {
+    let certs: Vec<X509> = match X509::from_der(bytes) {
+        Ok(cert) => vec![cert],
+        Err(_) => {
+            let parsed = open_pkcs12(bytes, password, "truststore", password_setting)?;
+            parsed.cert.into_iter().chain(parsed.ca.into_iter().flatten()).collect()
+        }
     };
     if certs.is_empty() {
         return Err("Invalid truststore: it holds no certificate".into());
