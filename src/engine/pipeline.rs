@@ -78,6 +78,26 @@ type BatchKey = (usize, bytes::Bytes);
 /// seed: partition keys come from record contents, so the hash must not be predictable.
 type KeyMap<V> = HashMap<BatchKey, V, foldhash::fast::RandomState>;
 
+/// The tables of one topic, and what their mappings read of a record, decided once.
+#[derive(Clone)]
+struct TopicPlans {
+    tables: Arc<[Arc<TablePlan>]>,
+    /// Whether a table reads the whole key or value (their JSON text is kept only then).
+    whole: Whole,
+    /// Whether a table reads a header (headers are decoded only then).
+    reads_headers: bool,
+}
+
+impl TopicPlans {
+    fn new(tables: Vec<Arc<TablePlan>>) -> TopicPlans {
+        TopicPlans {
+            whole: tables.iter().fold(Whole::default(), |w, p| w | p.reads_whole()),
+            reads_headers: tables.iter().any(|p| p.reads_headers()),
+            tables: Arc::from(tables),
+        }
+    }
+}
+
 /// A partial batch is kept at most this long when no round follows (see [`Batcher`]).
 const CARRY_WAIT: Duration = Duration::from_millis(50);
 
@@ -123,7 +143,7 @@ struct Pipeline {
     key_converter: Converter,
     value_converter: Converter,
     header_converter: crate::codec::header::HeaderConverter,
-    plans: HashMap<String, Arc<[Arc<TablePlan>]>>,
+    plans: HashMap<String, TopicPlans>,
     session: Arc<Session>,
     dead_letters: Option<Arc<DeadLetters>>,
     /// Shared with the write tasks and the consumer's rebalance callback.
@@ -234,7 +254,7 @@ async fn run_inner(
         key_converter,
         value_converter,
         header_converter: cfg.header_converter.clone().unwrap_or_else(|| worker.header_converter.clone()),
-        plans: plans.into_iter().map(|(t, v)| (t, Arc::from(v))).collect(),
+        plans: plans.into_iter().map(|(t, v)| (t, TopicPlans::new(v))).collect(),
         session,
         dead_letters,
         progress,
@@ -260,7 +280,7 @@ async fn run_inner(
     };
 
     for plans in p.plans.values() {
-        for plan in plans.iter() {
+        for plan in plans.tables.iter() {
             let m = p.metrics.table(&plan.topic, &plan.table.keyspace, &plan.table.table);
             p.table_metrics.insert(Arc::as_ptr(plan) as usize, m);
         }
@@ -300,9 +320,7 @@ async fn run_inner(
             _ = sleep_until_or_never(p.carry_deadline) => p.dispatch(Vec::new(), false).await,
             msg = consumer.recv(), if p.in_flight.available_permits() > 0 => {
                 // Take what is already fetched (a round), then group and send it.
-                while let Ok(event) = events_rx.try_recv() {
-                    p.on_assignment(event, &consumer);
-                }
+                p.apply_rebalances(&mut events_rx, &consumer);
                 let mut rows = Vec::new();
                 let mut bytes = 0;
                 match msg {
@@ -316,11 +334,7 @@ async fn run_inner(
                 let mut ran_dry = false;
                 while taken < round_records && bytes < ROUND_BYTES && p.fatal.is_none() {
                     let next = consumer.recv().now_or_never();
-                    // A rebalance runs inside recv(): what it changed applies before the records
-                    // fetched after it.
-                    while let Ok(event) = events_rx.try_recv() {
-                        p.on_assignment(event, &consumer);
-                    }
+                    p.apply_rebalances(&mut events_rx, &consumer);
                     match next {
                         Some(Ok(m)) => {
                             bytes += m.payload_len() + m.key().map_or(0, <[u8]>::len);
@@ -539,8 +553,8 @@ impl Pipeline {
             }
             return;
         };
-        let whole = plans.iter().fold(Whole::default(), |w, p| w | p.reads_whole());
-        let decoded = decode_record(&self.key_converter, &self.value_converter, m.key(), m.payload(), whole).await;
+        let decoded =
+            decode_record(&self.key_converter, &self.value_converter, m.key(), m.payload(), plans.whole).await;
         let (key, value) = match decoded {
             Ok(kv) => kv,
             // Shut down while the schema registry was unreachable: unfinished, so uncommitted.
@@ -555,7 +569,7 @@ impl Pipeline {
         };
         // Headers are parsed by librdkafka on demand: only when a mapping of the topic reads one.
         let raw: Vec<(&str, Option<&[u8]>)> = match m.headers() {
-            Some(h) if plans.iter().any(|p| p.reads_headers()) => h.iter().map(|h| (h.key, h.value)).collect(),
+            Some(h) if plans.reads_headers => h.iter().map(|h| (h.key, h.value)).collect(),
             _ => Vec::new(),
         };
         let headers = match crate::codec::header::decode_headers(&self.header_converter, raw) {
@@ -570,7 +584,7 @@ impl Pipeline {
         };
         let view = RecordView { key: &key, value: &value, headers: &headers, timestamp_ms: m.timestamp().to_millis() };
         let before = out.len();
-        for plan in plans.iter() {
+        for plan in plans.tables.iter() {
             match plan.bind(&view) {
                 Ok(row) => {
                     units += 1;
@@ -833,6 +847,15 @@ impl Pipeline {
                     Handled::DeadLetter | Handled::Hold => {}
                 },
             }
+        }
+    }
+
+    /// Applies the assignment changes queued by the rebalance callback. A rebalance runs inside
+    /// `recv()`: called after each one, so what it changed applies before the records fetched
+    /// after it.
+    fn apply_rebalances(&mut self, events: &mut mpsc::UnboundedReceiver<AssignmentEvent>, consumer: &SinkConsumer) {
+        while let Ok(event) = events.try_recv() {
+            self.on_assignment(event, consumer);
         }
     }
 
