@@ -35,11 +35,13 @@ use rdkafka::{Offset, TopicPartitionList};
 use scylla::client::PoolSize;
 use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;
+use scylla::deserialize::row::DeserializeRow;
+use scylla::serialize::row::SerializeRow;
 use scylla::statement::Consistency;
 use scylla::statement::batch::{Batch, BatchType};
 use scylla::value::CqlTimestamp;
 
-use workload::{SYMBOLS, TABLE_COLUMNS, Tick, ticks_of};
+use workload::{QUOTES_SCHEMA_ID, SYMBOLS, Tick, UDT_COLUMNS, Workload, quotes_schema, ticks_of};
 
 #[derive(Parser)]
 #[command(name = "sink-bench", about = "Benchmark harness of cassandra-sink (driven by scripts/bench)")]
@@ -56,6 +58,11 @@ enum Cmd {
     Ceiling(CeilingArgs),
     /// Run and measure the contenders.
     Run(RunArgs),
+    /// Print the workload's connector mapping (for the contenders' configuration files).
+    Mapping {
+        #[arg(long, default_value = "ticks")]
+        workload: Workload,
+    },
 }
 
 #[derive(Args)]
@@ -68,6 +75,9 @@ struct LoadArgs {
     records: u64,
     #[arg(long, default_value_t = 8)]
     partitions: i32,
+    /// `ticks` (JSON values) or `quotes` (Avro values, ten UDT columns).
+    #[arg(long, default_value = "ticks")]
+    workload: Workload,
     /// Also load this topic: the same values, keys as JSON objects `{"name": ...}`.
     #[arg(long)]
     json_key_topic: Option<String>,
@@ -92,6 +102,8 @@ struct CeilingArgs {
     /// Connections to the node.
     #[arg(long, default_value_t = 4)]
     connections: usize,
+    #[arg(long, default_value = "ticks")]
+    workload: Workload,
 }
 
 #[derive(Args)]
@@ -104,6 +116,13 @@ struct RunArgs {
     records: u64,
     #[arg(long, default_value_t = 3)]
     reps: usize,
+    /// The workload the topic holds (tables are created for it, rows checked against it).
+    #[arg(long, default_value = "ticks")]
+    workload: Workload,
+    /// Serve the `quotes` schema at this address as a Confluent schema registry does
+    /// (`GET /schemas/ids/1`) while the contenders run.
+    #[arg(long)]
+    registry: Option<String>,
     /// `name=N;table=KS.T;group=G;topic=T;end=exit|lag;cmd=SHELL COMMAND` (cmd last). `group` is
     /// deleted before each run (so the contender starts at offset 0); `end=lag` waits for the
     /// group's committed offsets to reach the end of `topic`, then stops the process (SIGTERM).
@@ -155,6 +174,10 @@ fn main() -> std::process::ExitCode {
         Cmd::Load(a) => rt.block_on(load(a)),
         Cmd::Ceiling(a) => rt.block_on(ceiling(a)),
         Cmd::Run(a) => rt.block_on(run(a)),
+        Cmd::Mapping { workload } => {
+            println!("{}", workload.mapping());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -255,7 +278,8 @@ async fn load(a: LoadArgs) -> anyhow::Result<()> {
         let (records, partitions) = (a.records, a.partitions);
         let t0 = Instant::now();
         let topic2 = topic.clone();
-        tokio::task::spawn_blocking(move || produce(&brokers, &topic2, records, partitions, json_key))
+        let workload = a.workload;
+        tokio::task::spawn_blocking(move || produce(&brokers, &topic2, records, partitions, json_key, workload))
             .await
             .context("producer thread")??;
         let secs = t0.elapsed().as_secs_f64();
@@ -273,7 +297,16 @@ async fn load(a: LoadArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn produce(brokers: &str, topic: &str, records: u64, partitions: i32, json_key: bool) -> anyhow::Result<()> {
+fn produce(
+    brokers: &str,
+    topic: &str,
+    records: u64,
+    partitions: i32,
+    json_key: bool,
+    workload: Workload,
+) -> anyhow::Result<()> {
+    let schema = apache_avro::Schema::parse_str(&quotes_schema()).context("the quotes schema")?;
+    let avro = apache_avro::writer::datum::GenericDatumWriter::builder(&schema).build().context("Avro writer")?;
     let ctx = DeliveryCounter { failed: AtomicU64::new(0), first_error: std::sync::Mutex::new(None) };
     let producer: BaseProducer<DeliveryCounter> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
@@ -287,7 +320,10 @@ fn produce(brokers: &str, topic: &str, records: u64, partitions: i32, json_key: 
     for n in 0..records {
         let t = Tick::new(n);
         let key = if json_key { t.json_key() } else { t.name() };
-        let value = t.json_value();
+        let value = match workload {
+            Workload::Ticks => t.json_value().into_bytes(),
+            Workload::Quotes => t.avro_value(&avro).context("encode a quotes value")?,
+        };
         let mut rec = BaseRecord::to(topic).partition(t.partition(partitions)).key(&key).payload(&value);
         loop {
             match producer.send(rec) {
@@ -321,6 +357,56 @@ fn row_of(t: &Tick, write_time_us: i64) -> TickRow {
     (t.symbol_text(), CqlTimestamp(t.ts_ms()), t.exchange(), t.industry(), t.name(), t.value(), write_time_us)
 }
 
+/// The `quotes` table's user type.
+#[derive(Debug, Clone, PartialEq, Eq, scylla::SerializeValue, scylla::DeserializeValue)]
+struct Fields10 {
+    f0: String,
+    f1: String,
+    f2: String,
+    f3: String,
+    f4: String,
+    f5: String,
+    f6: String,
+    f7: String,
+    f8: String,
+    f9: String,
+}
+
+impl Fields10 {
+    fn of(t: &Tick, j: usize) -> Fields10 {
+        let f = |k| t.udt_text(j, k);
+        Fields10 { f0: f(0), f1: f(1), f2: f(2), f3: f(3), f4: f(4), f5: f(5), f6: f(6), f7: f(7), f8: f(8), f9: f(9) }
+    }
+}
+
+type Udts = (Fields10, Fields10, Fields10, Fields10, Fields10, Fields10, Fields10, Fields10, Fields10, Fields10);
+
+fn udts_of(t: &Tick) -> Udts {
+    let [a, b, c, d, e, f, g, h, i, j] = std::array::from_fn::<_, UDT_COLUMNS, _>(|j| Fields10::of(t, j));
+    (a, b, c, d, e, f, g, h, i, j)
+}
+
+type QuoteRow = (
+    String,
+    CqlTimestamp,
+    Fields10,
+    Fields10,
+    Fields10,
+    Fields10,
+    Fields10,
+    Fields10,
+    Fields10,
+    Fields10,
+    Fields10,
+    Fields10,
+    i64,
+);
+
+fn quote_row_of(t: &Tick, write_time_us: i64) -> QuoteRow {
+    let (a, b, c, d, e, f, g, h, i, j) = udts_of(t);
+    (t.symbol_text(), CqlTimestamp(t.ts_ms()), a, b, c, d, e, f, g, h, i, j, write_time_us)
+}
+
 fn now_us() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
 }
@@ -337,20 +423,40 @@ async fn cassandra(cql: &str, connections: usize) -> anyhow::Result<Session> {
 }
 
 async fn ceiling(a: CeilingArgs) -> anyhow::Result<()> {
+    match a.workload {
+        Workload::Ticks => {
+            let insert = format!(
+                "INSERT INTO {}(symbol,ts,exchange,industry,name,value) VALUES (?,?,?,?,?,?) USING TIMESTAMP ?",
+                a.table
+            );
+            write_rows(&a, &insert, row_of).await
+        }
+        Workload::Quotes => {
+            let columns: Vec<String> = (0..UDT_COLUMNS).map(|j| format!("u{j}")).collect();
+            let insert = format!(
+                "INSERT INTO {}(symbol,ts,{}) VALUES (?,?,{}) USING TIMESTAMP ?",
+                a.table,
+                columns.join(","),
+                vec!["?"; UDT_COLUMNS].join(",")
+            );
+            write_rows(&a, &insert, quote_row_of).await
+        }
+    }
+}
+
+/// Writes the workload's rows with `insert`, each row as `row` makes it.
+async fn write_rows<R: SerializeRow + Send + Sync>(
+    a: &CeilingArgs,
+    insert: &str,
+    row: fn(&Tick, i64) -> R,
+) -> anyhow::Result<()> {
     let session = Arc::new(cassandra(&a.cql, a.connections).await?);
-    let mut insert = session
-        .prepare(format!(
-            "INSERT INTO {}(symbol,ts,exchange,industry,name,value) VALUES (?,?,?,?,?,?) USING TIMESTAMP ?",
-            a.table
-        ))
-        .await
-        .context("prepare")?;
+    let mut insert = session.prepare(insert).await.context("prepare")?;
     insert.set_is_idempotent(true);
     // As the sink is configured (consistencyLevel=LOCAL_ONE).
     insert.set_consistency(Consistency::LocalOne);
     // Batches stay under 40 KiB, as the sink's do (Cassandra refuses batches over 50 KiB by default).
-    let row_bytes = 60 + workload::padding() as u64;
-    let batch_rows = a.batch.max(1).min((40 * 1024 / row_bytes).max(1));
+    let batch_rows = a.batch.max(1).min((40 * 1024 / a.workload.row_bytes()).max(1));
     let mut full = Batch::new(BatchType::Unlogged);
     full.set_consistency(Consistency::LocalOne);
     for _ in 0..batch_rows {
@@ -358,10 +464,11 @@ async fn ceiling(a: CeilingArgs) -> anyhow::Result<()> {
     }
     let full = Arc::new(full);
     // Block-major, symbol-minor: rows arrive spread over all partitions, as from Kafka.
-    let max_seq = a.records.div_ceil(SYMBOLS);
+    let records = a.records;
+    let max_seq = records.div_ceil(SYMBOLS);
     let units = (0..max_seq).step_by(batch_rows as usize).flat_map(move |from| {
         (0..SYMBOLS).filter_map(move |s| {
-            let n = ticks_of(s, a.records);
+            let n = ticks_of(s, records);
             (from < n).then(|| (s, from, (from + batch_rows).min(n)))
         })
     });
@@ -374,7 +481,7 @@ async fn ceiling(a: CeilingArgs) -> anyhow::Result<()> {
             let (written, retries) = (&written, &retries);
             async move {
                 let us = now_us();
-                let rows: Vec<TickRow> = (from..to).map(|q| row_of(&Tick::of(s, q), us)).collect();
+                let rows: Vec<R> = (from..to).map(|q| row(&Tick::of(s, q), us)).collect();
                 let mut attempt = 0;
                 loop {
                     let r = if rows.len() == 1 {
@@ -611,9 +718,13 @@ async fn cql(session: &Session, statement: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn reset_table(session: &Session, table: &str) -> anyhow::Result<()> {
+async fn reset_table(session: &Session, table: &str, workload: Workload) -> anyhow::Result<()> {
     cql(session, &format!("DROP TABLE IF EXISTS {table}")).await?;
-    cql(session, &format!("CREATE TABLE {table} ({TABLE_COLUMNS})")).await
+    let keyspace = table.split_once('.').map_or("bench", |(k, _)| k);
+    for t in workload.types(keyspace) {
+        cql(session, &t).await?;
+    }
+    cql(session, &format!("CREATE TABLE {table} ({})", workload.table_columns())).await
 }
 
 async fn delete_group(admin: &AdminClient<DefaultClientContext>, group: &str) -> anyhow::Result<()> {
@@ -681,16 +792,47 @@ async fn count_rows(session: &Session, table: &str) -> anyhow::Result<i64> {
 }
 
 /// Reads `samples` rows back and compares them with the workload; the number that differ.
-async fn spot_check(session: &Session, table: &str, records: u64, samples: u64) -> anyhow::Result<usize> {
-    let q = session
-        .prepare(format!("SELECT exchange, industry, name, value FROM {table} WHERE symbol = ? AND ts = ?"))
-        .await?;
+async fn spot_check(
+    session: &Session,
+    table: &str,
+    workload: Workload,
+    records: u64,
+    samples: u64,
+) -> anyhow::Result<usize> {
+    match workload {
+        Workload::Ticks => {
+            let select = format!("SELECT exchange, industry, name, value FROM {table} WHERE symbol = ? AND ts = ?");
+            let expected = |t: &Tick| (t.exchange().to_string(), t.industry(), t.name(), t.value());
+            compare_rows(session, table, &select, records, samples, expected).await
+        }
+        Workload::Quotes => {
+            let columns: Vec<String> = (0..UDT_COLUMNS).map(|j| format!("u{j}")).collect();
+            let select = format!("SELECT {} FROM {table} WHERE symbol = ? AND ts = ?", columns.join(", "));
+            compare_rows(session, table, &select, records, samples, udts_of).await
+        }
+    }
+}
+
+/// Reads `samples` rows with `select` (bound to a record's symbol and ts) and compares each with
+/// `expected`; the number that differ.
+async fn compare_rows<R>(
+    session: &Session,
+    table: &str,
+    select: &str,
+    records: u64,
+    samples: u64,
+    expected: impl Fn(&Tick) -> R,
+) -> anyhow::Result<usize>
+where
+    R: for<'f, 'm> DeserializeRow<'f, 'm> + PartialEq + std::fmt::Debug,
+{
+    let q = session.prepare(select).await?;
     let mut bad = 0;
     for k in 0..samples.min(records) {
         let t = Tick::new(k.wrapping_mul(0x9E37_79B9_7F4A_7C15) % records);
         let r = session.execute_unpaged(&q, (t.symbol_text(), CqlTimestamp(t.ts_ms()))).await?.into_rows_result()?;
-        let row: Option<(String, String, String, f64)> = r.maybe_first_row()?;
-        let expected = (t.exchange().to_string(), t.industry(), t.name(), t.value());
+        let row: Option<R> = r.maybe_first_row()?;
+        let expected = expected(&t);
         if row.as_ref() != Some(&expected) {
             if bad == 0 {
                 eprintln!("[run] {table}: record {} reads back as {row:?}, expected {expected:?}", t.n);
@@ -713,7 +855,7 @@ async fn measure(
     c: &Contender,
     rep: usize,
 ) -> anyhow::Result<Measurement> {
-    reset_table(session, &c.table).await?;
+    reset_table(session, &c.table, a.workload).await?;
     if let Some(g) = &c.group {
         delete_group(admin, g).await?;
     }
@@ -806,7 +948,7 @@ async fn measure(
     }
     // Rows: every record is its own row.
     m.rows = count_rows(session, &c.table).await?;
-    m.sample_mismatches = spot_check(session, &c.table, a.records, 200).await?;
+    m.sample_mismatches = spot_check(session, &c.table, a.workload, a.records, 200).await?;
     if let (Some((consumer, topic, ends)), End::Exit) = (&lag_probe, c.end) {
         let left = lag(consumer, topic, ends)?;
         if left != 0 && m.failure.is_none() {
@@ -899,7 +1041,13 @@ fn report(
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmark results\n");
-    let _ = writeln!(out, "- Run: {started} (UTC), {} records, {} repetition(s)", a.records, a.reps);
+    let _ = writeln!(
+        out,
+        "- Run: {started} (UTC), workload {}, {} records, {} repetition(s)",
+        a.workload.name(),
+        a.records,
+        a.reps
+    );
     if !a.command_line.is_empty() {
         let _ = writeln!(out, "- Command: `{}`", a.command_line);
     }
@@ -1020,6 +1168,34 @@ fn report(
     out
 }
 
+/// Serves the `quotes` schema as a Confluent schema registry does, for the sinks' Avro converters
+/// (each fetches it once), until the process ends.
+async fn serve_registry(addr: &str) -> anyhow::Result<()> {
+    use axum::extract::Path;
+    use axum::http::{StatusCode, header};
+    let schema = serde_json::json!({ "schema": quotes_schema() }).to_string();
+    let app = axum::Router::new().route(
+        "/schemas/ids/{id}",
+        axum::routing::get(move |Path(id): Path<u32>| async move {
+            let json = [(header::CONTENT_TYPE, "application/vnd.schemaregistry.v1+json")];
+            if id == QUOTES_SCHEMA_ID {
+                (StatusCode::OK, json, schema.clone())
+            } else {
+                (StatusCode::NOT_FOUND, json, r#"{"error_code":40403,"message":"Schema not found"}"#.to_string())
+            }
+        }),
+    );
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} (registry)"))?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            eprintln!("[run] the schema registry stopped: {e}");
+        }
+    });
+    eprintln!("[run] serving the quotes schema (id {QUOTES_SCHEMA_ID}) at http://{addr}");
+    Ok(())
+}
+
 async fn run(a: RunArgs) -> anyhow::Result<()> {
     let contenders: Vec<Contender> = a.contenders.iter().map(|s| parse_contender(s)).collect::<Result<_, _>>()?;
     let servers: Vec<(String, String)> = a
@@ -1028,6 +1204,9 @@ async fn run(a: RunArgs) -> anyhow::Result<()> {
         .map(|s| s.split_once('=').map(|(n, f)| (n.to_string(), f.to_string())).ok_or_else(|| anyhow!("--server {s}")))
         .collect::<Result<_, _>>()?;
     let started = chrono::Utc::now().format("%Y-%m-%d %H:%M").to_string();
+    if let Some(addr) = &a.registry {
+        serve_registry(addr).await?;
+    }
     let session = cassandra(&a.cql, 1).await?;
     let mut keyspaces: Vec<&str> = contenders.iter().filter_map(|c| c.table.split_once('.').map(|(k, _)| k)).collect();
     keyspaces.dedup();

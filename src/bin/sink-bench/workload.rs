@@ -1,7 +1,11 @@
-//! The reference connector's perf workload, generated deterministically from a record number so
-//! the topic loader, the ceiling loader, the row checks and the micro-benchmarks agree on every
-//! byte: table `ticks (symbol text, ts timestamp, exchange text, industry text, name text, value
-//! double, PRIMARY KEY (symbol, ts))`, key = the company name, value = a JSON object.
+//! The benchmark workloads, generated deterministically from a record number so the topic loader,
+//! the ceiling loader, the row checks and the micro-benchmarks agree on every byte:
+//!
+//! - `ticks`, the reference connector's perf workload: table `ticks (symbol text, ts timestamp,
+//!   exchange text, industry text, name text, value double, PRIMARY KEY (symbol, ts))`, key = the
+//!   company name, value = a JSON object.
+//! - `quotes`: the same keys and primary key, values in Avro (Confluent framing) holding ten
+//!   records of ten strings each, mapped to ten `frozen<fields10>` columns (a UDT of ten texts).
 //!
 //! Record `i` belongs to symbol `i % SYMBOLS` and is that symbol's tick number `i / SYMBOLS`, one
 //! second apart: every record is its own row, and a symbol's records share one Kafka partition
@@ -131,4 +135,119 @@ impl Tick {
 /// How many of `records` records belong to `symbol`.
 pub fn ticks_of(symbol: u64, records: u64) -> u64 {
     records / SYMBOLS + u64::from(symbol < records % SYMBOLS)
+}
+
+/// Which workload a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    Ticks,
+    Quotes,
+}
+
+impl std::str::FromStr for Workload {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Workload, String> {
+        match s {
+            "ticks" => Ok(Workload::Ticks),
+            "quotes" => Ok(Workload::Quotes),
+            other => Err(format!("workload {other}: ticks or quotes")),
+        }
+    }
+}
+
+/// UDT columns of a `quotes` row, and text fields of each.
+pub const UDT_COLUMNS: usize = 10;
+pub const UDT_FIELDS: usize = 10;
+/// The UDT of the `quotes` table.
+pub const UDT_NAME: &str = "fields10";
+/// The schema id the `quotes` values are framed with.
+pub const QUOTES_SCHEMA_ID: u32 = 1;
+
+impl Workload {
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Ticks => "ticks",
+            Workload::Quotes => "quotes",
+        }
+    }
+
+    /// Statements creating the user types the table needs, in `keyspace`.
+    pub fn types(self, keyspace: &str) -> Vec<String> {
+        match self {
+            Workload::Ticks => Vec::new(),
+            Workload::Quotes => {
+                let fields: Vec<String> = (0..UDT_FIELDS).map(|k| format!("f{k} text")).collect();
+                vec![format!("CREATE TYPE IF NOT EXISTS {keyspace}.{UDT_NAME} ({})", fields.join(", "))]
+            }
+        }
+    }
+
+    /// The table's column definitions (inside `CREATE TABLE t (...)`).
+    pub fn table_columns(self) -> String {
+        match self {
+            Workload::Ticks => TABLE_COLUMNS.to_string(),
+            Workload::Quotes => {
+                let udts: Vec<String> = (0..UDT_COLUMNS).map(|j| format!("u{j} frozen<{UDT_NAME}>")).collect();
+                format!("symbol text, ts timestamp, {}, PRIMARY KEY (symbol, ts)", udts.join(", "))
+            }
+        }
+    }
+
+    /// The connector's mapping.
+    pub fn mapping(self) -> String {
+        match self {
+            Workload::Ticks => MAPPING.to_string(),
+            Workload::Quotes => {
+                let udts: Vec<String> = (0..UDT_COLUMNS).map(|j| format!("u{j}=value.u{j}")).collect();
+                format!("symbol=value.symbol, ts=value.ts, {}", udts.join(", "))
+            }
+        }
+    }
+
+    /// About how many bytes a row's values take in a request (batches stay under 40 KiB).
+    pub fn row_bytes(self) -> u64 {
+        match self {
+            Workload::Ticks => 60 + padding() as u64,
+            Workload::Quotes => 30 + (UDT_COLUMNS * UDT_FIELDS) as u64 * 16,
+        }
+    }
+}
+
+/// The Avro schema of the `quotes` values.
+pub fn quotes_schema() -> String {
+    let fields: Vec<String> = (0..UDT_FIELDS).map(|k| format!(r#"{{"name":"f{k}","type":"string"}}"#)).collect();
+    let mut columns = vec![
+        r#"{"name":"symbol","type":"string"}"#.to_string(),
+        r#"{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"}}"#.to_string(),
+        format!(r#"{{"name":"u0","type":{{"type":"record","name":"Fields10","fields":[{}]}}}}"#, fields.join(",")),
+    ];
+    columns.extend((1..UDT_COLUMNS).map(|j| format!(r#"{{"name":"u{j}","type":"Fields10"}}"#)));
+    format!(r#"{{"type":"record","name":"Quote","namespace":"bench","fields":[{}]}}"#, columns.join(","))
+}
+
+impl Tick {
+    /// Text field `k` of UDT column `j` of a `quotes` row (12–13 bytes).
+    pub fn udt_text(&self, j: usize, k: usize) -> String {
+        format!("{:04}.{j}{k}.{:05}", self.symbol, self.seq)
+    }
+
+    /// The Kafka value of a `quotes` record: Confluent framing (magic byte, schema id) + Avro.
+    pub fn avro_value(
+        &self,
+        writer: &apache_avro::writer::datum::GenericDatumWriter<'_>,
+    ) -> Result<Vec<u8>, apache_avro::Error> {
+        use apache_avro::types::Value;
+        let udt = |j: usize| {
+            Value::Record((0..UDT_FIELDS).map(|k| (format!("f{k}"), Value::String(self.udt_text(j, k)))).collect())
+        };
+        let mut fields = vec![
+            ("symbol".to_string(), Value::String(self.symbol_text())),
+            ("ts".into(), Value::TimestampMillis(self.ts_ms())),
+        ];
+        fields.extend((0..UDT_COLUMNS).map(|j| (format!("u{j}"), udt(j))));
+        let mut out = vec![0u8];
+        out.extend_from_slice(&QUOTES_SCHEMA_ID.to_be_bytes());
+        writer.write_value(&mut out, Value::Record(fields))?;
+        Ok(out)
+    }
 }
