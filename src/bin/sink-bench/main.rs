@@ -57,7 +57,7 @@ enum Cmd {
     /// Write the workload's rows straight into Cassandra, no Kafka.
     Ceiling(CeilingArgs),
     /// Run and measure the contenders.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print the workload's connector mapping (for the contenders' configuration files).
     Mapping {
         #[arg(long, default_value = "ticks")]
@@ -173,7 +173,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Cmd::Load(a) => rt.block_on(load(a)),
         Cmd::Ceiling(a) => rt.block_on(ceiling(a)),
-        Cmd::Run(a) => rt.block_on(run(a)),
+        Cmd::Run(a) => rt.block_on(run(*a)),
         Cmd::Mapping { workload } => {
             println!("{}", workload.mapping());
             Ok(())
@@ -437,7 +437,7 @@ async fn ceiling(a: CeilingArgs) -> anyhow::Result<()> {
                 "INSERT INTO {}(symbol,ts,{}) VALUES (?,?,{}) USING TIMESTAMP ?",
                 a.table,
                 columns.join(","),
-                vec!["?"; UDT_COLUMNS].join(",")
+                ["?"; UDT_COLUMNS].join(",")
             );
             write_rows(&a, &insert, quote_row_of).await
         }
