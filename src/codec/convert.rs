@@ -38,11 +38,15 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
 use scylla::cluster::metadata::{CollectionType, ColumnType, NativeType, UserDefinedType};
+use scylla::serialize::SerializationError;
+use scylla::serialize::value::SerializeValue;
+use scylla::serialize::writers::{CellWriter, WrittenCellProof};
 use scylla::value::{Counter, CqlDate, CqlTime, CqlTimestamp, CqlTimeuuid, CqlValue};
 use serde_json::Value;
 use uuid::Uuid;
@@ -157,6 +161,106 @@ pub fn convert(
     convert_at(datum, target, settings, 0)
 }
 
+/// A bound value: a converted value, or a UDT column's field values in the type's order.
+///
+/// A `CqlValue::UserDefinedType` carries its keyspace, type and field names, copied for every
+/// row, and the driver matches its fields to the type's by name through a hash map built per
+/// value. A [`Cell::Udt`] shares the definition and is written field by field in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Value(CqlValue),
+    Udt { definition: Arc<UserDefinedType<'static>>, fields: Vec<Option<CqlValue>> },
+}
+
+impl From<CqlValue> for Cell {
+    fn from(v: CqlValue) -> Cell {
+        Cell::Value(v)
+    }
+}
+
+impl Cell {
+    /// The value as the driver's model has it.
+    pub fn to_cql(&self) -> CqlValue {
+        match self {
+            Cell::Value(v) => v.clone(),
+            Cell::Udt { definition, fields } => udt_value(definition, fields.clone()),
+        }
+    }
+}
+
+/// A column type that is not the UDT a [`Cell::Udt`] was converted for.
+#[derive(Debug, thiserror::Error)]
+#[error("a value of UDT {keyspace}.{name} cannot be written to a column of type {found}")]
+struct UdtMismatch {
+    keyspace: String,
+    name: String,
+    found: String,
+}
+
+impl SerializeValue for Cell {
+    fn serialize<'b>(
+        &self,
+        typ: &ColumnType,
+        writer: CellWriter<'b>,
+    ) -> Result<WrittenCellProof<'b>, SerializationError> {
+        let (definition, fields) = match self {
+            Cell::Value(v) => return v.serialize(typ, writer),
+            Cell::Udt { definition, fields } => (definition, fields),
+        };
+        let target = match typ {
+            ColumnType::UserDefinedType { definition: target, .. }
+                if target.keyspace == definition.keyspace
+                    && target.name == definition.name
+                    && target.field_types.len() == fields.len() =>
+            {
+                target
+            }
+            _ => {
+                return Err(SerializationError::new(UdtMismatch {
+                    keyspace: definition.keyspace.to_string(),
+                    name: definition.name.to_string(),
+                    found: type_name(typ),
+                }));
+            }
+        };
+        let mut builder = writer.into_value_builder();
+        for ((_, field_type), value) in target.field_types.iter().zip(fields) {
+            let w = builder.make_sub_writer();
+            match value {
+                None => {
+                    w.set_null();
+                }
+                Some(v) => {
+                    v.serialize(field_type, w)?;
+                }
+            }
+        }
+        builder.finish().map_err(SerializationError::new)
+    }
+}
+
+/// Converts one input into a bound value of `target`: as [`convert`] does, but a UDT column's
+/// value becomes a [`Cell::Udt`].
+pub fn convert_cell(
+    datum: Datum<'_>,
+    target: &ColumnType<'static>,
+    settings: &CodecSettings,
+) -> Result<Option<Cell>, ConvertError> {
+    let ColumnType::UserDefinedType { definition, .. } = target else {
+        return Ok(convert(datum, target, settings)?.map(Cell::Value));
+    };
+    let fields = match datum {
+        Datum::Typed(t @ (Typed::Array(_) | Typed::Map(_) | Typed::Struct(_))) => {
+            typed_udt(t, definition, target, settings, 0)?
+        }
+        _ => match Node::of(datum, None, target)? {
+            Some(node) => udt(node.get(), definition, settings, 0)?,
+            None => None,
+        },
+    };
+    Ok(fields.map(|fields| Cell::Udt { definition: definition.clone(), fields }))
+}
+
 fn err<T>(message: impl Into<String>) -> Result<T, ConvertError> {
     Err(ConvertError(message.into()))
 }
@@ -224,7 +328,7 @@ fn convert_at(
             let Some(node) = Node::of(datum, None, target)? else {
                 return Ok(None);
             };
-            udt(node.get(), definition, settings, depth)
+            Ok(udt(node.get(), definition, settings, depth)?.map(|fields| udt_value(definition, fields)))
         }
         ColumnType::Tuple(types) => {
             let Some(node) = Node::of(datum, None, target)? else {
@@ -474,12 +578,13 @@ fn tuple(
     Ok(Some(CqlValue::Tuple(values)))
 }
 
+/// A JSON object or array into a UDT's field values, in the type's order.
 fn udt(
     node: &Value,
     definition: &UserDefinedType<'_>,
     settings: &CodecSettings,
     depth: usize,
-) -> Result<Option<CqlValue>, ConvertError> {
+) -> Result<Option<Vec<Option<CqlValue>>>, ConvertError> {
     let fields = &definition.field_types;
     let values: Vec<Option<CqlValue>> = match node {
         Value::Object(entries) => {
@@ -535,11 +640,7 @@ fn udt(
             return err(format!("Expecting OBJECT or ARRAY node, got {}", node_type(other)));
         }
     };
-    Ok(Some(CqlValue::UserDefinedType {
-        keyspace: definition.keyspace.to_string(),
-        name: definition.name.to_string(),
-        fields: fields.iter().map(|(name, _)| name.to_string()).zip(values).collect(),
-    }))
+    Ok(Some(values))
 }
 
 /// A schema-typed array, map or Struct into a collection, tuple, vector or UDT (spec §3.10 E, F).
@@ -581,21 +682,6 @@ fn typed_composite(
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Some(CqlValue::Tuple(values)))
         }
-        (Typed::Array(items), ColumnType::UserDefinedType { definition, .. }) => {
-            if items.is_empty() {
-                return Ok(None);
-            }
-            let fields = &definition.field_types;
-            if items.len() != fields.len() {
-                return err(format!("Expecting {} fields, got {}", fields.len(), items.len()));
-            }
-            let values = items
-                .iter()
-                .zip(fields.iter())
-                .map(|(item, (_, t))| convert_at(Datum::typed(item), t, settings, depth + 1))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Some(udt_value(definition, values)))
-        }
         (Typed::Map(entries), ColumnType::Collection { typ: CollectionType::Map(key_type, value_type), .. }) => {
             let mut out: Vec<(CqlValue, CqlValue)> = Vec::with_capacity(entries.len());
             let mut positions: HashMap<Vec<u8>, usize> = HashMap::with_capacity(entries.len());
@@ -622,11 +708,41 @@ fn typed_composite(
             }
             Ok(Some(CqlValue::Map(out)))
         }
-        (Typed::Map(entries), ColumnType::UserDefinedType { definition, .. }) => {
+        (_, ColumnType::UserDefinedType { definition, .. }) => {
+            Ok(typed_udt(t, definition, target, settings, depth)?.map(|fields| udt_value(definition, fields)))
+        }
+        _ => cannot(),
+    }
+}
+
+/// A schema-typed array, map or Struct into a UDT's field values, in the type's order.
+fn typed_udt(
+    t: &Typed,
+    definition: &UserDefinedType<'_>,
+    target: &ColumnType<'_>,
+    settings: &CodecSettings,
+    depth: usize,
+) -> Result<Option<Vec<Option<CqlValue>>>, ConvertError> {
+    let fields = &definition.field_types;
+    match t {
+        Typed::Array(items) => {
+            if items.is_empty() {
+                return Ok(None);
+            }
+            if items.len() != fields.len() {
+                return err(format!("Expecting {} fields, got {}", fields.len(), items.len()));
+            }
+            let values = items
+                .iter()
+                .zip(fields.iter())
+                .map(|(item, (_, t))| convert_at(Datum::typed(item), t, settings, depth + 1))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Some(values))
+        }
+        Typed::Map(entries) => {
             if entries.is_empty() {
                 return Ok(None);
             }
-            let fields = &definition.field_types;
             if entries.len() != fields.len() {
                 return err(format!("Expecting {} fields, got {}", fields.len(), entries.len()));
             }
@@ -640,10 +756,9 @@ fn typed_composite(
                     }
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(Some(udt_value(definition, values)))
+            Ok(Some(values))
         }
-        (Typed::Struct(st), ColumnType::UserDefinedType { definition, .. }) => {
-            let fields = &definition.field_types;
+        Typed::Struct(st) => {
             if st.fields.len() != fields.len() {
                 return err(format!("Expecting {} fields, got {}", fields.len(), st.fields.len()));
             }
@@ -654,9 +769,9 @@ fn typed_composite(
                     None => err(format!("Field {name} in UDT {} not found in input struct", definition.name)),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(Some(udt_value(definition, values)))
+            Ok(Some(values))
         }
-        _ => cannot(),
+        _ => err(format!("Cannot convert {} to {}", t.kind(), type_name(target))),
     }
 }
 

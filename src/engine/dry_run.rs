@@ -110,13 +110,13 @@ pub async fn dry_run(
         };
         let view = RecordView { key: &k, value: &v, headers: &headers, timestamp_ms: m.timestamp().to_millis() };
         for plan in tables {
-            match plan.bind(&view) {
-                Ok(row) => {
-                    let _ = writeln!(out, "  {}: {}", plan.table, row.statement.get_statement());
-                    let specs = row.statement.get_variable_col_specs();
+            match plan.bind_values(&view) {
+                Ok((statement, values, _)) => {
+                    let _ = writeln!(out, "  {}: {}", plan.table, statement.get_statement());
+                    let specs = statement.get_variable_col_specs();
                     let values: Vec<String> = specs
                         .iter()
-                        .zip(&row.values)
+                        .zip(&values)
                         .map(|(spec, value)| format!("{}={}", spec.name(), shown(value)))
                         .collect();
                     let _ = writeln!(out, "    {}", values.join(", "));
@@ -136,7 +136,7 @@ fn shown(v: &BindValue) -> String {
     match v {
         MaybeUnset::Unset => "unset".into(),
         MaybeUnset::Set(None) => "null".into(),
-        MaybeUnset::Set(Some(v)) => cql_literal(v),
+        MaybeUnset::Set(Some(v)) => cql_literal(&v.to_cql()),
     }
 }
 

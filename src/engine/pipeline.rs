@@ -28,7 +28,7 @@ use tracing::{debug, error, info, warn};
 use super::dead_letter::{DeadLetters, OwnedRecord};
 use super::metrics::{ConnectorMetrics, Metrics, TableMetrics};
 use super::offsets::{OffsetTracker, RecordId, SharedProgress, TopicPartition};
-use super::plan::{BindValue, BoundRow, RecordView, RowError, TablePlan};
+use super::plan::{BoundRow, RecordView, RowError, RowValues, TablePlan};
 use super::sink::{self, Backoff, Retry};
 use super::source::{self, AssignmentEvent, SinkConsumer};
 use super::status::{ConnectorStatus, DrainProgress, Held, State};
@@ -104,8 +104,6 @@ const CARRY_WAIT: Duration = Duration::from_millis(50);
 struct PendingRow {
     plan: Arc<TablePlan>,
     row: BoundRow,
-    /// The row's serialized size, near enough ([`sink::approx_size`]), computed once.
-    size: usize,
     record: RecordId,
     /// The consumed bytes, kept only when a dead-letter topic is configured.
     original: Option<Arc<OwnedRecord>>,
@@ -590,7 +588,6 @@ impl Pipeline {
                     units += 1;
                     out.push(PendingRow {
                         plan: plan.clone(),
-                        size: sink::approx_size(&row.values),
                         row,
                         record: record.clone(),
                         original: original.clone(),
@@ -761,7 +758,7 @@ impl Pipeline {
                 None => singles.push(vec![r]),
             }
         }
-        let mut units = self.batcher.cut(keyed, |r| r.size, backlog);
+        let mut units = self.batcher.cut(keyed, |r| r.row.values.size(), backlog);
         self.carry_deadline = (!self.batcher.is_empty()).then(|| tokio::time::Instant::now() + CARRY_WAIT);
         units.extend(singles);
         for unit in units {
@@ -1250,7 +1247,7 @@ async fn write_unit(
             m.records.inc_by(rows.len() as u64);
             m.batch_size.observe(rows.len() as f64);
             for r in rows {
-                m.batch_bytes.observe(r.size as f64);
+                m.batch_bytes.observe(r.row.values.size() as f64);
             }
         }
     };
@@ -1263,7 +1260,7 @@ async fn write_unit(
     };
     if unit.len() > 1 {
         let batch = unit[0].plan.batch_of(&unit.iter().map(|r| &r.row).collect::<Vec<_>>());
-        let values: Vec<&Vec<BindValue>> = unit.iter().map(|r| &r.row.values).collect();
+        let values: Vec<&RowValues> = unit.iter().map(|r| &r.row.values).collect();
         let table = unit[0].plan.table.to_string();
         match with_retry(|| session.batch(&batch, &values), retry, connector, &table, metrics).await {
             Ok(()) => {

@@ -10,9 +10,12 @@ use scylla::client::session::Session;
 use scylla::cluster::metadata::{ColumnKind, ColumnType, NativeType, Table};
 use scylla::statement::batch::Batch;
 use scylla::statement::prepared::PreparedStatement;
+use scylla::serialize::SerializationError;
+use scylla::serialize::row::{RowSerializationContext, SerializeRow};
+use scylla::serialize::writers::RowWriter;
 use scylla::value::{CqlTimeuuid, CqlValue, MaybeUnset};
 
-use crate::codec::convert::{CodecSettings, convert};
+use crate::codec::convert::{Cell, CodecSettings, convert_cell};
 use crate::codec::record::Whole;
 use crate::codec::record::{Data, Lookup};
 use crate::codec::typed::Typed;
@@ -24,7 +27,7 @@ pub const TIMESTAMP_VAR: &str = "message_internal_timestamp";
 pub const TTL_VAR: &str = "message_internal_ttl";
 
 /// A bound value: unset (left alone), null, or a value.
-pub type BindValue = MaybeUnset<Option<CqlValue>>;
+pub type BindValue = MaybeUnset<Option<Cell>>;
 
 /// What one record looks like to the mapping.
 pub struct RecordView<'a> {
@@ -71,43 +74,134 @@ struct Statement {
 pub struct BoundRow {
     /// Shared with the plan (cloning a statement per row would copy its settings).
     pub statement: Arc<PreparedStatement>,
-    pub values: Vec<BindValue>,
-    /// Index of the write time (µs) in `values`, when the statement binds one.
+    pub values: RowValues,
+    /// Index of the write time (µs) among the values, when the statement binds one.
     pub write_time: Option<usize>,
 }
 
 impl BoundRow {
     /// The bound write time in microseconds, if any.
     pub fn write_time(&self) -> Option<i64> {
-        match self.values.get(self.write_time?)? {
-            MaybeUnset::Set(Some(CqlValue::BigInt(us))) => Some(*us),
-            _ => None,
-        }
+        let cell = self.values.cell(self.write_time?)?;
+        Some(i64::from_be_bytes(cell.try_into().ok()?))
     }
 
     pub fn set_write_time(&mut self, us: i64) {
-        if let Some(slot) = self.write_time.and_then(|i| self.values.get_mut(i)) {
-            *slot = MaybeUnset::Set(Some(CqlValue::BigInt(us)));
+        if let Some(i) = self.write_time {
+            self.values.replace(i, &us.to_be_bytes());
         }
     }
 
     /// The row's Cassandra partition, to group rows into batches: its partition-key values
-    /// serialized in key order, the same for every statement of a table (insert or delete).
-    /// Unlike `PreparedStatement::compute_partition_key`, which serializes the whole row first,
-    /// only the key's values are. `None` when a key value cannot be serialized (the row is then
-    /// written alone, and the driver reports why).
+    /// as the protocol carries them, in key order, the same for every statement of a table
+    /// (insert or delete). `None` when the statement has no such value.
     pub fn partition_key(&self) -> Option<bytes::Bytes> {
-        use scylla::serialize::value::SerializeValue;
-        use scylla::serialize::writers::CellWriter;
-        let (pk_indexes, specs) = (self.statement.get_variable_pk_indexes(), self.statement.get_variable_col_specs());
+        let pk_indexes = self.statement.get_variable_pk_indexes();
         let mut out = Vec::with_capacity(32);
         for sequence in 0..pk_indexes.len() {
             let pk = pk_indexes.iter().find(|pk| usize::from(pk.sequence) == sequence)?;
-            let index = usize::from(pk.index);
-            let (value, spec) = (self.values.get(index)?, specs.get_by_index(index)?);
-            value.serialize(spec.typ(), CellWriter::new(&mut out)).ok()?;
+            out.extend_from_slice(self.values.raw_cell(usize::from(pk.index))?);
         }
         Some(out.into())
+    }
+}
+
+/// A row's bound values, serialized once when the row is bound, as the protocol carries them
+/// (each a 4-byte length and its bytes; length -1 is null, -2 unset). Rows wait in batches and
+/// requests in this form: a few bytes more than the values themselves, one allocation to free,
+/// and copied into each request as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowValues {
+    bytes: Vec<u8>,
+    count: usize,
+}
+
+impl RowValues {
+    /// Serializes `values` for `statement`'s variables (type-checked against them).
+    pub fn serialize(statement: &PreparedStatement, values: &[BindValue]) -> Result<RowValues, SerializationError> {
+        let ctx = RowSerializationContext::from_specs(statement.get_variable_col_specs().as_slice());
+        let mut bytes = Vec::with_capacity(64 + 16 * values.len());
+        let mut writer = RowWriter::new(&mut bytes);
+        values.serialize(&ctx, &mut writer)?;
+        let count = writer.value_count();
+        Ok(RowValues { bytes, count })
+    }
+
+    /// Serialized bytes (lengths included): the row's share of a request.
+    pub fn size(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Each value's cell: its start (at the length) and the length read there.
+    fn cells(&self) -> impl Iterator<Item = (usize, i32)> + '_ {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let len = i32::from_be_bytes(self.bytes.get(at..at + 4)?.try_into().ok()?);
+            let start = at;
+            at += 4 + usize::try_from(len).unwrap_or(0);
+            Some((start, len))
+        })
+        .take(self.count)
+    }
+
+    /// Value `index` with its length, as written into a request.
+    fn raw_cell(&self, index: usize) -> Option<&[u8]> {
+        let (start, len) = self.cells().nth(index)?;
+        self.bytes.get(start..start + 4 + usize::try_from(len).unwrap_or(0))
+    }
+
+    /// The bytes of value `index`; `None` when it is null or unset.
+    fn cell(&self, index: usize) -> Option<&[u8]> {
+        let (start, len) = self.cells().nth(index)?;
+        self.bytes.get(start + 4..start + 4 + usize::try_from(len).ok()?)
+    }
+
+    /// Makes value `index` `value` (any value, null or unset before).
+    fn replace(&mut self, index: usize, value: &[u8]) {
+        let Some((start, len)) = self.cells().nth(index) else { return };
+        let (Ok(new_len), end) = (i32::try_from(value.len()), start + 4 + usize::try_from(len).unwrap_or(0)) else {
+            return;
+        };
+        let mut cell = Vec::with_capacity(4 + value.len());
+        cell.extend_from_slice(&new_len.to_be_bytes());
+        cell.extend_from_slice(value);
+        self.bytes.splice(start..end, cell);
+    }
+}
+
+/// A statement's variables that are not the row's.
+#[derive(Debug, thiserror::Error)]
+#[error("the statement has {expected} variables, the row {found} values")]
+struct ValueCountMismatch {
+    expected: usize,
+    found: usize,
+}
+
+impl SerializeRow for RowValues {
+    fn serialize(&self, ctx: &RowSerializationContext<'_>, writer: &mut RowWriter) -> Result<(), SerializationError> {
+        if ctx.columns().len() != self.count {
+            return Err(SerializationError::new(ValueCountMismatch { expected: ctx.columns().len(), found: self.count }));
+        }
+        for (start, len) in self.cells() {
+            let cell = writer.make_cell_writer();
+            match len {
+                -1 => {
+                    cell.set_null();
+                }
+                -2 => {
+                    cell.set_unset();
+                }
+                _ => {
+                    let value = self.bytes.get(start + 4..start + 4 + usize::try_from(len).unwrap_or(0)).unwrap_or(&[]);
+                    cell.set_value(value).map_err(SerializationError::new)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.count == 0
     }
 }
 
@@ -350,6 +444,18 @@ impl TablePlan {
     /// The record as a row of this table: an insert (or counter update), or a delete when deletes
     /// are enabled and every mapped non-key column is null.
     pub fn bind(&self, rec: &RecordView<'_>) -> Result<BoundRow, RowError> {
+        let (statement, values, write_time) = self.bind_values(rec)?;
+        let values = RowValues::serialize(&statement, &values).map_err(|e| RowError::plain(e.to_string()))?;
+        Ok(BoundRow { statement, values, write_time })
+    }
+
+    /// What [`TablePlan::bind`] binds, before it is serialized: the statement, its values and the
+    /// index of the write time among them.
+    #[allow(clippy::type_complexity)]
+    pub fn bind_values(
+        &self,
+        rec: &RecordView<'_>,
+    ) -> Result<(Arc<PreparedStatement>, Vec<BindValue>, Option<usize>), RowError> {
         let insert_values = self.evaluate(&self.insert, rec)?;
         if let Some(delete) = &self.delete
             && !self.pk_only
@@ -363,13 +469,9 @@ impl TablePlan {
             && !self.timestamp_field_present(rec)
         {
             let values = self.evaluate(delete, rec)?;
-            return Ok(BoundRow { statement: delete.prepared.clone(), values, write_time: delete.write_time });
+            return Ok((delete.prepared.clone(), values, delete.write_time));
         }
-        Ok(BoundRow {
-            statement: self.insert.prepared.clone(),
-            values: insert_values,
-            write_time: self.insert.write_time,
-        })
+        Ok((self.insert.prepared.clone(), insert_values, self.insert.write_time))
     }
 
     /// A non-null `__timestamp` field counts as a non-key value in the insert-or-delete decision
@@ -396,10 +498,10 @@ impl TablePlan {
                     let uuid = now_v1();
                     match &b.typ {
                         ColumnType::Native(NativeType::Timeuuid) => {
-                            MaybeUnset::Set(Some(CqlValue::Timeuuid(CqlTimeuuid::from(uuid))))
+                            MaybeUnset::Set(Some(Cell::Value(CqlValue::Timeuuid(CqlTimeuuid::from(uuid)))))
                         }
-                        ColumnType::Native(NativeType::Uuid) => MaybeUnset::Set(Some(CqlValue::Uuid(uuid))),
-                        _ => MaybeUnset::Set(Some(CqlValue::Text(uuid.to_string()))),
+                        ColumnType::Native(NativeType::Uuid) => MaybeUnset::Set(Some(Cell::Value(CqlValue::Uuid(uuid)))),
+                        _ => MaybeUnset::Set(Some(Cell::Value(CqlValue::Text(uuid.to_string())))),
                     }
                 }
                 Source::WriteTime(None) => kafka_write_time(rec),
@@ -409,7 +511,7 @@ impl TablePlan {
                     None => kafka_write_time(rec),
                     // A logical timestamp (Connect Timestamp, Avro timestamp-*) is an instant
                     // already: its µs are the write time, whatever `timestampTimeUnit` says.
-                    Some(Datum::Typed(Typed::Timestamp(us))) => MaybeUnset::Set(Some(CqlValue::BigInt(*us))),
+                    Some(Datum::Typed(Typed::Timestamp(us))) => MaybeUnset::Set(Some(Cell::Value(CqlValue::BigInt(*us)))),
                     Some(d) => {
                         let n = number(d, field, "Timestamp")?;
                         let us =
@@ -420,7 +522,7 @@ impl TablePlan {
                                     "The value: {n} for field: {field} is out of range for a write timestamp"
                                 ),
                             })?;
-                        MaybeUnset::Set(Some(CqlValue::BigInt(us)))
+                        MaybeUnset::Set(Some(Cell::Value(CqlValue::BigInt(us))))
                     }
                 },
                 Source::Ttl(field) => match lookup(field, rec, b)? {
@@ -433,13 +535,13 @@ impl TablePlan {
                             field: Some(field.to_string()),
                             reason: format!("The value: {n} for field: {field} is out of range for a TTL"),
                         })?;
-                        MaybeUnset::Set(Some(CqlValue::Int(secs)))
+                        MaybeUnset::Set(Some(Cell::Value(CqlValue::Int(secs))))
                     }
                 },
                 Source::Field(field) => match lookup(field, rec, b)? {
                     None => MaybeUnset::Unset,
                     Some(d) => {
-                        let converted = convert(d, &b.typ, &self.codec).map_err(|e| RowError {
+                        let converted = convert_cell(d, &b.typ, &self.codec).map_err(|e| RowError {
                             column: Some(b.column.clone()),
                             field: Some(field.to_string()),
                             reason: e.to_string(),
@@ -484,7 +586,7 @@ impl TablePlan {
 /// The Kafka record timestamp in µs as the write time; unset (server time) when it has none.
 fn kafka_write_time(rec: &RecordView<'_>) -> BindValue {
     match rec.timestamp_ms.and_then(|ms| ms.checked_mul(1000)) {
-        Some(us) => MaybeUnset::Set(Some(CqlValue::BigInt(us))),
+        Some(us) => MaybeUnset::Set(Some(Cell::Value(CqlValue::BigInt(us)))),
         None => MaybeUnset::Unset,
     }
 }

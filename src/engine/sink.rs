@@ -18,9 +18,9 @@ use scylla::policies::load_balancing::DefaultPolicy;
 use scylla::statement::Consistency;
 
 use scylla::statement::batch::{Batch, BatchType};
-use scylla::value::{CqlValue, MaybeUnset};
 
-use super::plan::{BindValue, BoundRow};
+
+use super::plan::BoundRow;
 use crate::config::ConnectorConfig;
 use crate::config::connector::Compression;
 use crate::config::security::Verifier;
@@ -328,42 +328,6 @@ pub fn batch_of<'a>(rows: impl Iterator<Item = &'a BoundRow>, consistency: Consi
     batch.set_consistency(consistency);
     batch.set_is_idempotent(idempotent);
     batch
-}
-
-/// The serialized size of a row's values, near enough to keep batches under the byte budget.
-pub fn approx_size(values: &[BindValue]) -> usize {
-    values
-        .iter()
-        .map(|v| match v {
-            MaybeUnset::Set(Some(v)) => 4 + value_size(v),
-            _ => 4,
-        })
-        .sum()
-}
-
-fn value_size(v: &CqlValue) -> usize {
-    match v {
-        CqlValue::Ascii(s) | CqlValue::Text(s) => s.len(),
-        CqlValue::Blob(b) => b.len(),
-        CqlValue::Boolean(_) | CqlValue::TinyInt(_) => 1,
-        CqlValue::SmallInt(_) => 2,
-        CqlValue::Int(_) | CqlValue::Float(_) | CqlValue::Date(_) => 4,
-        CqlValue::BigInt(_)
-        | CqlValue::Double(_)
-        | CqlValue::Timestamp(_)
-        | CqlValue::Time(_)
-        | CqlValue::Counter(_) => 8,
-        CqlValue::Uuid(_) | CqlValue::Timeuuid(_) | CqlValue::Inet(_) => 16,
-        CqlValue::List(items) | CqlValue::Set(items) | CqlValue::Vector(items) => {
-            4 + items.iter().map(|i| 4 + value_size(i)).sum::<usize>()
-        }
-        CqlValue::Map(entries) => 4 + entries.iter().map(|(k, v)| 8 + value_size(k) + value_size(v)).sum::<usize>(),
-        CqlValue::Tuple(items) => items.iter().map(|i| 4 + i.as_ref().map_or(0, value_size)).sum(),
-        CqlValue::UserDefinedType { fields, .. } => {
-            fields.iter().map(|(_, f)| 4 + f.as_ref().map_or(0, value_size)).sum()
-        }
-        _ => 16,
-    }
 }
 
 #[cfg(test)]
