@@ -25,7 +25,7 @@ use apache_avro::schema::{InnerDecimalSchema, Name, RecordSchema, UuidSchema};
 use num_bigint::BigInt;
 
 use super::failure::{Failure, Res};
-use super::typed::{Struct, Typed, decimal_text};
+use super::typed::{Name as TypedName, Struct, Typed, decimal_text};
 
 /// Nesting (records, arrays, maps, unions) beyond which a datum is refused.
 pub const MAX_DEPTH: usize = 100;
@@ -104,6 +104,17 @@ fn collect_names(s: &Schema, names: &mut HashMap<Name, Schema>, depth: usize) {
         }
         _ => {}
     }
+}
+
+/// `namespace.name`, as `Name`'s `Display` writes it, without formatting machinery.
+fn full_name(n: &Name) -> TypedName {
+    let mut out = TypedName::default();
+    if let Some(ns) = n.namespace().filter(|ns| !ns.is_empty()) {
+        out.push_str(ns);
+        out.push('.');
+    }
+    out.push_str(n.name());
+    out
 }
 
 /// Decodes one Avro binary datum (the body after the Confluent header).
@@ -329,9 +340,9 @@ impl<'a> Reader<'a> {
         let mut fields = Vec::with_capacity(r.fields.len());
         for f in &r.fields {
             let v = self.value(&f.schema, depth + 1).map_err(|e| e.within(f.name.clone()))?;
-            fields.push((f.name.clone(), v));
+            fields.push((f.name.as_str().into(), v));
         }
-        Ok(Typed::Struct(Struct { name: Some(r.name.to_string()), fields }))
+        Ok(Typed::Struct(Struct { name: Some(full_name(&r.name)), fields }))
     }
 }
 

@@ -355,10 +355,10 @@ fn to_typed(schema: &Schema, v: Option<&Value>) -> Res<Typed> {
         }
         Kind::Struct(fields) => match v {
             Value::Object(members) => Typed::Struct(Struct {
-                name: schema.name.clone(),
+                name: schema.name.as_deref().map(Into::into),
                 fields: fields
                     .iter()
-                    .map(|(name, s)| Ok((name.clone(), to_typed(s, members.get(name)).map_err(|f| f.within(name))?)))
+                    .map(|(name, s)| Ok((name.into(), to_typed(s, members.get(name)).map_err(|f| f.within(name))?)))
                     .collect::<Res<_>>()?,
             }),
             _ => return Err(wrong("an object")),
@@ -406,7 +406,7 @@ mod tests {
     }
 
     fn st(fields: Vec<(&str, Typed)>) -> Typed {
-        Typed::Struct(Struct { name: None, fields: fields.into_iter().map(|(n, v)| (n.to_string(), v)).collect() })
+        Typed::Struct(Struct { name: None, fields: fields.into_iter().map(|(n, v)| (n.into(), v)).collect() })
     }
 
     fn field(name: &str, schema: Value) -> Value {

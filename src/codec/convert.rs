@@ -764,7 +764,8 @@ fn typed_udt(
             }
             let values = fields
                 .iter()
-                .map(|(name, t)| match st.get(name) {
+                .enumerate()
+                .map(|(i, (name, t))| match st.get_at(i, name) {
                     Some(v) => convert_at(Datum::typed(v), t, settings, depth + 1),
                     None => err(format!("Field {name} in UDT {} not found in input struct", definition.name)),
                 })
@@ -2247,7 +2248,7 @@ mod tests {
     fn structs_into_udts_only() {
         use super::typed::Struct;
         let st = |fields: Vec<(&str, Typed)>| {
-            Typed::Struct(Struct { name: None, fields: fields.into_iter().map(|(n, v)| (n.to_string(), v)).collect() })
+            Typed::Struct(Struct { name: None, fields: fields.into_iter().map(|(n, v)| (n.into(), v)).collect() })
         };
         let ok = st(vec![("b", tx("x")), ("a", Typed::Int(1))]);
         assert_eq!(t(&ok, &udt_ab()), Ok(Some(udt_value(Some(CqlValue::Int(1)), text("x")))));
@@ -2451,5 +2452,52 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A UDT column's [`Cell`] is the value `convert` makes, written byte for byte as the driver
+    /// writes that value, whatever order the input's fields come in.
+    #[test]
+    fn udt_cells_are_written_as_the_driver_writes_udt_values() {
+        let u = udt_ab();
+        let settings = CodecSettings::default();
+        let written = |v: &dyn SerializeValue, t: &ColumnType<'_>| {
+            let mut buf = Vec::new();
+            let written = v.serialize(t, CellWriter::new(&mut buf)).map(|_| ());
+            written.map(|()| buf)
+        };
+        let reordered = Typed::Struct(typed::Struct {
+            name: Some("ks.pair".into()),
+            fields: vec![("b".into(), tx("x")), ("a".into(), Typed::Int(1))],
+        });
+        let object = json(r#"{"b": null, "a": 2}"#);
+        let inputs = [
+            (Datum::typed(&reordered), vec![Some(CqlValue::Int(1)), text("x")]),
+            (Datum::Json(&object), vec![Some(CqlValue::Int(2)), None]),
+        ];
+        for (datum, fields) in inputs {
+            let cell = convert_cell(datum, &u, &settings).unwrap().unwrap();
+            let Cell::Udt { fields: got, .. } = &cell else { panic!("{cell:?} is not a UDT cell") };
+            assert_eq!(got, &fields, "fields in the type's order");
+            let value = convert(datum, &u, &settings).unwrap().unwrap();
+            assert_eq!(cell.to_cql(), value);
+            assert_eq!(written(&cell, &u).unwrap(), written(&value, &u).unwrap());
+        }
+        assert_eq!(convert_cell(Datum::Json(&json("{}")), &u, &settings), Ok(None));
+        assert_eq!(
+            convert_cell(Datum::Json(&json("7")), &n(NativeType::Int), &settings),
+            Ok(Some(Cell::Value(CqlValue::Int(7))))
+        );
+        let cell = convert_cell(Datum::typed(&reordered), &u, &settings).unwrap().unwrap();
+        let other = ColumnType::UserDefinedType {
+            frozen: true,
+            definition: Arc::new(UserDefinedType {
+                name: Cow::Borrowed("other"),
+                keyspace: Cow::Borrowed("ks"),
+                field_types: vec![(Cow::Borrowed("a"), n(NativeType::Int)), (Cow::Borrowed("b"), n(NativeType::Text))],
+            }),
+        };
+        let refused = written(&cell, &other).unwrap_err().to_string();
+        assert!(refused.contains("UDT ks.pair") && refused.contains("ks.other"), "{refused}");
+        assert!(written(&cell, &n(NativeType::Text)).is_err());
     }
 }

@@ -290,9 +290,9 @@ impl<'s> Walker<'s> {
                 let mut fields = Vec::with_capacity(props.len());
                 for (name, s) in props {
                     let t = self.typed(s, doc, members.get(name.as_str()), depth + 1).map_err(|f| f.within(name))?;
-                    fields.push((name.clone(), t));
+                    fields.push((name.into(), t));
                 }
-                Ok(Typed::Struct(Struct { name: title.map(str::to_string), fields }))
+                Ok(Typed::Struct(Struct { name: title.map(Into::into), fields }))
             }
             _ => {
                 let mut entries = Vec::with_capacity(members.len());

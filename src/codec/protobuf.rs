@@ -236,7 +236,7 @@ impl Converter {
                 if let Some(e) = emitted.get_mut(index) {
                     *e = true;
                 }
-                let name = format!("{}_{index}", oneof.name());
+                let name = compact_str::format_compact!("{}_{index}", oneof.name());
                 let mut members = Vec::with_capacity(oneof.fields().len());
                 for member in oneof.fields() {
                     let v = if msg.has_field(&member) {
@@ -244,10 +244,9 @@ impl Converter {
                     } else {
                         Typed::Null
                     };
-                    members.push((member.name().to_string(), v));
+                    members.push((member.name().into(), v));
                 }
-                fields
-                    .push((name, Typed::Struct(Struct { name: Some(oneof.full_name().to_string()), fields: members })));
+                fields.push((name, Typed::Struct(Struct { name: Some(oneof.full_name().into()), fields: members })));
                 continue;
             }
             let v = if field.supports_presence() && !field.is_list() && !field.is_map() && !msg.has_field(&field) {
@@ -255,9 +254,9 @@ impl Converter {
             } else {
                 self.value(&field, &msg.get_field(&field), depth).map_err(|f| f.within(field.name()))?
             };
-            fields.push((field.name().to_string(), v));
+            fields.push((field.name().into(), v));
         }
-        Ok(Typed::Struct(Struct { name: Some(desc.full_name().to_string()), fields }))
+        Ok(Typed::Struct(Struct { name: Some(desc.full_name().into()), fields }))
     }
 
     /// The value of a field (a whole list or map for repeated fields).

@@ -41,18 +41,31 @@ pub enum Typed {
     Struct(Struct),
 }
 
+/// A field or schema name of a decoded record: names up to 24 bytes are kept inline, so a
+/// record's names cost no allocation.
+pub type Name = compact_str::CompactString;
+
 /// A Connect Struct or an Avro record: named fields in schema order. Every field of the schema is
 /// present (a missing or null value is [`Typed::Null`]).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Struct {
     /// The schema's name, when it has one (for messages).
-    pub name: Option<String>,
-    pub fields: Vec<(String, Typed)>,
+    pub name: Option<Name>,
+    pub fields: Vec<(Name, Typed)>,
 }
 
 impl Struct {
     pub fn get(&self, name: &str) -> Option<&Typed> {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// Field `name`, looked for at `index` first (where a type of the same fields in the same
+    /// order has it).
+    pub fn get_at(&self, index: usize, name: &str) -> Option<&Typed> {
+        match self.fields.get(index) {
+            Some((n, v)) if n == name => Some(v),
+            _ => self.get(name),
+        }
     }
 }
 

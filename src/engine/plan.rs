@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use scylla::client::session::Session;
 use scylla::cluster::metadata::{ColumnKind, ColumnType, NativeType, Table};
-use scylla::statement::batch::Batch;
-use scylla::statement::prepared::PreparedStatement;
 use scylla::serialize::SerializationError;
 use scylla::serialize::row::{RowSerializationContext, SerializeRow};
 use scylla::serialize::writers::RowWriter;
+use scylla::statement::batch::Batch;
+use scylla::statement::prepared::PreparedStatement;
 use scylla::value::{CqlTimeuuid, CqlValue, MaybeUnset};
 
 use crate::codec::convert::{Cell, CodecSettings, convert_cell};
@@ -119,10 +119,13 @@ pub struct RowValues {
 impl RowValues {
     /// Serializes `values` for `statement`'s variables (type-checked against them).
     pub fn serialize(statement: &PreparedStatement, values: &[BindValue]) -> Result<RowValues, SerializationError> {
-        let ctx = RowSerializationContext::from_specs(statement.get_variable_col_specs().as_slice());
+        RowValues::of(&RowSerializationContext::from_specs(statement.get_variable_col_specs().as_slice()), values)
+    }
+
+    fn of(ctx: &RowSerializationContext<'_>, values: &[BindValue]) -> Result<RowValues, SerializationError> {
         let mut bytes = Vec::with_capacity(64 + 16 * values.len());
         let mut writer = RowWriter::new(&mut bytes);
-        values.serialize(&ctx, &mut writer)?;
+        values.serialize(ctx, &mut writer)?;
         let count = writer.value_count();
         Ok(RowValues { bytes, count })
     }
@@ -180,7 +183,10 @@ struct ValueCountMismatch {
 impl SerializeRow for RowValues {
     fn serialize(&self, ctx: &RowSerializationContext<'_>, writer: &mut RowWriter) -> Result<(), SerializationError> {
         if ctx.columns().len() != self.count {
-            return Err(SerializationError::new(ValueCountMismatch { expected: ctx.columns().len(), found: self.count }));
+            return Err(SerializationError::new(ValueCountMismatch {
+                expected: ctx.columns().len(),
+                found: self.count,
+            }));
         }
         for (start, len) in self.cells() {
             let cell = writer.make_cell_writer();
@@ -500,7 +506,9 @@ impl TablePlan {
                         ColumnType::Native(NativeType::Timeuuid) => {
                             MaybeUnset::Set(Some(Cell::Value(CqlValue::Timeuuid(CqlTimeuuid::from(uuid)))))
                         }
-                        ColumnType::Native(NativeType::Uuid) => MaybeUnset::Set(Some(Cell::Value(CqlValue::Uuid(uuid)))),
+                        ColumnType::Native(NativeType::Uuid) => {
+                            MaybeUnset::Set(Some(Cell::Value(CqlValue::Uuid(uuid))))
+                        }
                         _ => MaybeUnset::Set(Some(Cell::Value(CqlValue::Text(uuid.to_string())))),
                     }
                 }
@@ -511,7 +519,9 @@ impl TablePlan {
                     None => kafka_write_time(rec),
                     // A logical timestamp (Connect Timestamp, Avro timestamp-*) is an instant
                     // already: its µs are the write time, whatever `timestampTimeUnit` says.
-                    Some(Datum::Typed(Typed::Timestamp(us))) => MaybeUnset::Set(Some(Cell::Value(CqlValue::BigInt(*us)))),
+                    Some(Datum::Typed(Typed::Timestamp(us))) => {
+                        MaybeUnset::Set(Some(Cell::Value(CqlValue::BigInt(*us))))
+                    }
                     Some(d) => {
                         let n = number(d, field, "Timestamp")?;
                         let us =
@@ -736,6 +746,57 @@ fn field_of(cfg: &TableConfig, column: &Column) -> Option<Field> {
 mod tests {
     use super::*;
     use crate::config::{ConnectorConfig, Properties};
+
+    /// Rows keep their values as the driver would write them; what it reads back and replaces.
+    #[test]
+    fn row_values_are_the_protocol_bytes_of_the_values() {
+        use scylla::frame::response::result::{ColumnSpec, TableSpec};
+        let spec = |name: &str, t: NativeType| {
+            ColumnSpec::owned(name.into(), ColumnType::Native(t), TableSpec::owned("ks".into(), "t".into()))
+        };
+        let specs = vec![
+            spec("k", NativeType::Text),
+            spec("n", NativeType::Int),
+            spec("m", NativeType::Int),
+            spec(TIMESTAMP_VAR, NativeType::BigInt),
+        ];
+        let ctx = RowSerializationContext::from_specs(&specs);
+        let values: Vec<BindValue> = vec![
+            MaybeUnset::Set(Some(CqlValue::Text("a".into()).into())),
+            MaybeUnset::Set(None),
+            MaybeUnset::Unset,
+            MaybeUnset::Set(Some(CqlValue::BigInt(5).into())),
+        ];
+        let mut row = RowValues::of(&ctx, &values).unwrap();
+        let mut direct = Vec::new();
+        values.serialize(&ctx, &mut RowWriter::new(&mut direct)).unwrap();
+        let copy = |row: &RowValues, ctx: &RowSerializationContext<'_>| {
+            let mut out = Vec::new();
+            let mut w = RowWriter::new(&mut out);
+            let written = row.serialize(ctx, &mut w).map(|()| w.value_count());
+            written.map(|n| (n, out))
+        };
+        assert_eq!(copy(&row, &ctx).unwrap(), (4, direct.clone()), "written into a request as they are");
+        assert_eq!(row.size(), direct.len());
+        assert_eq!(row.raw_cell(0), Some(&[0, 0, 0, 1, b'a'][..]));
+        assert_eq!(row.raw_cell(1), Some(&[0xff, 0xff, 0xff, 0xff][..]), "null");
+        assert_eq!(row.raw_cell(2), Some(&[0xff, 0xff, 0xff, 0xfe][..]), "unset");
+        assert_eq!((row.cell(1), row.cell(2), row.cell(4)), (None, None, None));
+        assert_eq!(row.cell(3), Some(&5i64.to_be_bytes()[..]));
+
+        row.replace(3, &9i64.to_be_bytes());
+        row.replace(1, &7i32.to_be_bytes());
+        let expected: Vec<BindValue> = vec![
+            MaybeUnset::Set(Some(CqlValue::Text("a".into()).into())),
+            MaybeUnset::Set(Some(CqlValue::Int(7).into())),
+            MaybeUnset::Unset,
+            MaybeUnset::Set(Some(CqlValue::BigInt(9).into())),
+        ];
+        assert_eq!(row, RowValues::of(&ctx, &expected).unwrap(), "values replaced in place");
+        assert!(copy(&row, &RowSerializationContext::from_specs(&specs[..3])).is_err(), "a statement of 3 variables");
+        let wrong = vec![MaybeUnset::Set(Some(CqlValue::Text("x".into()).into())); 4];
+        assert!(RowValues::of(&ctx, &wrong).is_err(), "text is not an int: refused when the row is bound");
+    }
 
     fn shape(pk: &[&str], ck: &[&str], cols: &[(&str, NativeType)]) -> TableShape {
         TableShape {

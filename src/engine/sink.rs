@@ -19,7 +19,6 @@ use scylla::statement::Consistency;
 
 use scylla::statement::batch::{Batch, BatchType};
 
-
 use super::plan::BoundRow;
 use crate::config::ConnectorConfig;
 use crate::config::connector::Compression;
