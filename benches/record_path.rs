@@ -1,16 +1,18 @@
-//! The per-record path of the perf workload without I/O: Kafka key and value bytes → decode
-//! (StringConverter key, schemaless JsonConverter value, as `scripts/bench` configures the sink) →
-//! map (the workload's mapping, each field converted to its column's CQL type, plus the write
-//! time) → serialize (the bound values written as the driver writes a request's values).
+//! The per-record path of the benchmark workloads without I/O: Kafka key and value bytes → decode
+//! (StringConverter key; `ticks`: schemaless JsonConverter value, `quotes`: AvroConverter value,
+//! as `scripts/bench` configures the sink) → map (the workload's mapping, each field converted to
+//! its column's CQL type, plus the write time) → serialize (the bound values written as a row
+//! keeps them and the driver copies them into a request).
 //!
 //! `cargo bench --bench record_path` reports records per second on one core (criterion's
 //! throughput) and counts allocations per record with a counting global allocator, then checks
 //! both against targets (`BENCH_TARGET_RECORDS_PER_CORE`, `BENCH_TARGET_ALLOCS_PER_RECORD`). Under
 //! `cargo test` the routines run once each and nothing is timed or checked.
 //!
-//! The map step mirrors `TablePlan::evaluate` for this mapping (field lookup, `convert`, the
-//! Kafka timestamp as write time) rather than calling it: a `TablePlan` is only built from a
-//! live session's prepared statements today.
+//! The map step mirrors `TablePlan::evaluate` for these mappings (field lookup, `convert_cell`,
+//! the Kafka timestamp as write time) rather than calling it: a `TablePlan` is only built from a
+//! live session's prepared statements today. The Avro schema is parsed once, as the sink caches
+//! the registry's schemas.
 
 #[path = "../src/bin/sink-bench/workload.rs"]
 mod workload;
@@ -20,17 +22,19 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use cassandra_sink::codec::convert::{CodecSettings, convert};
+use cassandra_sink::codec::avro::{self, AvroSchema};
+use cassandra_sink::codec::convert::{Cell, CodecSettings, convert_cell};
 use cassandra_sink::codec::record::{Data, Lookup, Whole};
 use cassandra_sink::config::{ConnectorConfig, ConverterKind, Properties, WorkerConfig};
 use cassandra_sink::mapping::{Column, Field, FieldPath};
 use criterion::{Criterion, Throughput};
+use scylla::cluster::metadata::UserDefinedType;
 use scylla::frame::response::result::{ColumnSpec, ColumnType, NativeType, TableSpec};
 use scylla::serialize::row::{RowSerializationContext, SerializeRow};
 use scylla::serialize::writers::RowWriter;
 use scylla::value::{CqlValue, MaybeUnset};
 
-use workload::{MAPPING, Tick};
+use workload::{Tick, UDT_FIELDS, UDT_NAME, Workload, quotes_schema};
 
 /// Counts every allocation (and reallocation) of the process.
 struct Counting;
@@ -74,6 +78,8 @@ struct Bind {
 }
 
 struct Fixture {
+    /// The `quotes` values' writer schema (the sink's registry cache holds it).
+    avro: Option<AvroSchema>,
     key_converter: ConverterKind,
     value_converter: ConverterKind,
     codec: CodecSettings,
@@ -85,25 +91,41 @@ struct Fixture {
 }
 
 fn column_type(name: &str) -> ColumnType<'static> {
-    ColumnType::Native(match name {
-        "ts" => NativeType::Timestamp,
-        "value" => NativeType::Double,
-        _ => NativeType::Text,
-    })
+    let text = ColumnType::Native(NativeType::Text);
+    match name {
+        "ts" => ColumnType::Native(NativeType::Timestamp),
+        "value" => ColumnType::Native(NativeType::Double),
+        udt if udt.starts_with('u') => ColumnType::UserDefinedType {
+            frozen: true,
+            definition: std::sync::Arc::new(UserDefinedType {
+                name: UDT_NAME.into(),
+                keyspace: "bench".into(),
+                field_types: (0..UDT_FIELDS).map(|k| (format!("f{k}").into(), text.clone())).collect(),
+            }),
+        },
+        _ => text,
+    }
 }
 
 impl Fixture {
-    fn new() -> Fixture {
+    fn new(workload: Workload) -> Fixture {
+        let value_converter = match workload {
+            Workload::Ticks => {
+                "value.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=false\n"
+            }
+            Workload::Quotes => {
+                "value.converter=io.confluent.connect.avro.AvroConverter\n\
+                 value.converter.schema.registry.url=http://127.0.0.1:1\n"
+            }
+        };
         let worker = WorkerConfig::from_properties(
             &Properties::parse(
-                b"key.converter=org.apache.kafka.connect.storage.StringConverter\n\
-                  value.converter=org.apache.kafka.connect.json.JsonConverter\n\
-                  value.converter.schemas.enable=false\n",
+                format!("key.converter=org.apache.kafka.connect.storage.StringConverter\n{value_converter}").as_bytes(),
             )
             .expect("worker properties"),
         )
         .expect("worker config");
-        let text = format!("name=bench\ntopics=t\ntopic.t.bench.ticks.mapping={MAPPING}\n");
+        let text = format!("name=bench\ntopics=t\ntopic.t.bench.{}.mapping={}\n", workload.name(), workload.mapping());
         let connector = ConnectorConfig::from_properties(&Properties::parse(text.as_bytes()).expect("properties"))
             .expect("connector config");
         let table = &connector.tables[0];
@@ -124,7 +146,9 @@ impl Fixture {
             key: binds.iter().any(|b| b.field == Field::Key(FieldPath::Whole)),
             value: binds.iter().any(|b| b.field == Field::Value(FieldPath::Whole)),
         };
+        let avro = (workload == Workload::Quotes).then(|| AvroSchema::parse(&quotes_schema(), &[]).expect("schema"));
         Fixture {
+            avro,
             whole,
             key_converter: worker.key_converter,
             value_converter: worker.value_converter,
@@ -136,22 +160,35 @@ impl Fixture {
 }
 
 /// Kafka records of the workload: (key, value, timestamp ms).
-fn records(n: u64) -> Vec<(Vec<u8>, Vec<u8>, i64)> {
+fn records(workload: Workload, n: u64) -> Vec<(Vec<u8>, Vec<u8>, i64)> {
+    let schema = apache_avro::Schema::parse_str(&quotes_schema()).expect("schema");
+    let writer = apache_avro::writer::datum::GenericDatumWriter::builder(&schema).build().expect("writer");
     (0..n)
         .map(|i| {
             let t = Tick::new(i);
-            (t.name().into_bytes(), t.json_value().into_bytes(), 1_796_200_000_000 + i as i64)
+            let value = match workload {
+                Workload::Ticks => t.json_value().into_bytes(),
+                Workload::Quotes => t.avro_value(&writer).expect("encodes"),
+            };
+            (t.name().into_bytes(), value, 1_796_200_000_000 + i as i64)
         })
         .collect()
 }
 
 fn decode(f: &Fixture, key: &[u8], value: &[u8]) -> (Data, Data) {
     let key = Data::decode_keeping(&f.key_converter, Some(key), f.whole.key).expect("key decodes");
-    let value = Data::decode_keeping(&f.value_converter, Some(value), f.whole.value).expect("value decodes");
+    let value = match &f.avro {
+        // As `Converter::decode_keeping` does with a schema from the registry's cache.
+        Some(schema) => {
+            let (_, body) = avro::frame(value).expect("framed");
+            Data::from_typed(avro::decode(schema, body).expect("value decodes"))
+        }
+        None => Data::decode_keeping(&f.value_converter, Some(value), f.whole.value).expect("value decodes"),
+    };
     (key, value)
 }
 
-fn map(f: &Fixture, key: &Data, value: &Data, timestamp_ms: i64) -> Vec<MaybeUnset<Option<CqlValue>>> {
+fn map(f: &Fixture, key: &Data, value: &Data, timestamp_ms: i64) -> Vec<MaybeUnset<Option<Cell>>> {
     let mut out = Vec::with_capacity(f.binds.len() + 1);
     for b in &f.binds {
         let found = match &b.field {
@@ -160,14 +197,14 @@ fn map(f: &Fixture, key: &Data, value: &Data, timestamp_ms: i64) -> Vec<MaybeUns
             _ => Lookup::Missing,
         };
         let Lookup::Found(d) = found else { panic!("field {} missing", b.field) };
-        let v = convert(d, &b.typ, &f.codec).expect("converts");
+        let v = convert_cell(d, &b.typ, &f.codec).expect("converts");
         out.push(MaybeUnset::Set(v));
     }
-    out.push(MaybeUnset::Set(Some(CqlValue::BigInt(timestamp_ms * 1000))));
+    out.push(MaybeUnset::Set(Some(CqlValue::BigInt(timestamp_ms * 1000).into())));
     out
 }
 
-fn serialize(f: &Fixture, values: &Vec<MaybeUnset<Option<CqlValue>>>, buf: &mut Vec<u8>) -> usize {
+fn serialize(f: &Fixture, values: &Vec<MaybeUnset<Option<Cell>>>, buf: &mut Vec<u8>) -> usize {
     buf.clear();
     let ctx = RowSerializationContext::from_specs(&f.specs);
     values.serialize(&ctx, &mut RowWriter::new(buf)).expect("serializes");
@@ -187,12 +224,24 @@ fn env_f64(name: &str, default: f64) -> f64 {
 
 fn main() {
     let bench_mode = std::env::args().any(|a| a == "--bench");
-    let f = Fixture::new();
-    let recs = records(1_000);
-    let mut buf = Vec::with_capacity(256);
-
     let mut c = Criterion::default().configure_from_args();
-    let mut g = c.benchmark_group("ticks_json");
+    for workload in [Workload::Ticks, Workload::Quotes] {
+        run(&mut c, workload, bench_mode);
+    }
+    c.final_summary();
+}
+
+/// The criterion groups of one workload, then its allocations per record and its best pass.
+fn run(c: &mut Criterion, workload: Workload, bench_mode: bool) {
+    let f = Fixture::new(workload);
+    let recs = records(workload, 1_000);
+    let mut buf = Vec::with_capacity(256);
+    let group = match workload {
+        Workload::Ticks => "ticks_json",
+        Workload::Quotes => "quotes_avro",
+    };
+
+    let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Elements(recs.len() as u64));
     g.bench_function("decode", |b| {
         b.iter(|| {
@@ -220,7 +269,7 @@ fn main() {
 
     // Where map's time goes: each column's conversion alone, over the same decoded records.
     let decoded: Vec<(Data, Data)> = recs.iter().map(|(k, v, _)| decode(&f, k, v)).collect();
-    let mut g = c.benchmark_group("ticks_json_convert");
+    let mut g = c.benchmark_group(format!("{group}_convert"));
     g.throughput(Throughput::Elements(decoded.len() as u64));
     for b in &f.binds {
         g.bench_function(b.field.to_string(), |bencher| {
@@ -232,18 +281,17 @@ fn main() {
                         _ => Lookup::Missing,
                     };
                     if let Lookup::Found(d) = found {
-                        black_box(convert(d, &b.typ, &f.codec).expect("converts"));
+                        black_box(convert_cell(d, &b.typ, &f.codec).expect("converts"));
                     }
                 }
             })
         });
     }
     g.finish();
-    c.final_summary();
 
     // Allocations per record, over records already generated (the buffer is reused as the
     // driver reuses its request buffer).
-    let sample = records(10_000);
+    let sample = records(workload, 10_000);
     let mut bytes_out = 0;
     let (a0, b0) = (ALLOCATIONS.load(Ordering::Relaxed), ALLOCATED_BYTES.load(Ordering::Relaxed));
     for (k, v, ts) in &sample {
@@ -253,7 +301,7 @@ fn main() {
     let alloc_bytes = (ALLOCATED_BYTES.load(Ordering::Relaxed) - b0) as f64 / sample.len() as f64;
     let in_bytes: usize = sample.iter().map(|(k, v, _)| k.len() + v.len()).sum();
     println!(
-        "record_path: {allocs:.1} allocations ({alloc_bytes:.0} bytes) per record; {:.0} bytes in, {:.0} bytes of bound values out per record",
+        "record_path {group}: {allocs:.1} allocations ({alloc_bytes:.0} bytes) per record; {:.0} bytes in, {:.0} bytes of bound values out per record",
         in_bytes as f64 / sample.len() as f64,
         bytes_out as f64 / sample.len() as f64
     );
@@ -262,7 +310,7 @@ fn main() {
     }
 
     // Records per second on one core: best of 5 passes over 200,000 records.
-    let many = records(200_000);
+    let many = records(workload, 200_000);
     let mut best = f64::MAX;
     for _ in 0..5 {
         let t0 = Instant::now();
@@ -272,8 +320,14 @@ fn main() {
         best = best.min(t0.elapsed().as_secs_f64());
     }
     let per_core = many.len() as f64 / best;
-    println!("record_path: {per_core:.0} records/s on one core (decode → map → serialize, best of 5 × 200,000)");
+    println!(
+        "record_path {group}: {per_core:.0} records/s on one core (decode → map → serialize, best of 5 × 200,000)"
+    );
 
+    // The targets are the JSON workload's.
+    if workload != Workload::Ticks {
+        return;
+    }
     let target_rps = env_f64("BENCH_TARGET_RECORDS_PER_CORE", 1_500_000.0);
     let target_allocs = env_f64("BENCH_TARGET_ALLOCS_PER_RECORD", 32.0);
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };

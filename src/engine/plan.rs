@@ -117,13 +117,23 @@ pub struct RowValues {
 }
 
 impl RowValues {
-    /// Serializes `values` for `statement`'s variables (type-checked against them).
-    pub fn serialize(statement: &PreparedStatement, values: &[BindValue]) -> Result<RowValues, SerializationError> {
-        RowValues::of(&RowSerializationContext::from_specs(statement.get_variable_col_specs().as_slice()), values)
+    /// Serializes `values` for `statement`'s variables (type-checked against them), into a
+    /// buffer of `capacity` bytes at first.
+    pub fn serialize(
+        statement: &PreparedStatement,
+        values: &[BindValue],
+        capacity: usize,
+    ) -> Result<RowValues, SerializationError> {
+        let ctx = RowSerializationContext::from_specs(statement.get_variable_col_specs().as_slice());
+        RowValues::of(&ctx, values, capacity)
     }
 
-    fn of(ctx: &RowSerializationContext<'_>, values: &[BindValue]) -> Result<RowValues, SerializationError> {
-        let mut bytes = Vec::with_capacity(64 + 16 * values.len());
+    fn of(
+        ctx: &RowSerializationContext<'_>,
+        values: &[BindValue],
+        capacity: usize,
+    ) -> Result<RowValues, SerializationError> {
+        let mut bytes = Vec::with_capacity(capacity.max(8 * values.len()));
         let mut writer = RowWriter::new(&mut bytes);
         values.serialize(ctx, &mut writer)?;
         let count = writer.value_count();
@@ -241,6 +251,9 @@ pub struct TablePlan {
     reads_headers: bool,
     /// The mapping reads the whole key / the whole value (`key`, `value`).
     reads_whole: Whole,
+    /// The serialized size of the last row bound: the next row's buffer is allocated at that
+    /// size (and a little more) once, rather than grown from small.
+    last_row_bytes: std::sync::atomic::AtomicUsize,
 }
 
 struct BatchCache(Box<[std::sync::OnceLock<Arc<Batch>>]>);
@@ -424,6 +437,7 @@ impl TablePlan {
                 key: cfg.mapping.entries.iter().any(|e| e.field == Field::Key(FieldPath::Whole)),
                 value: cfg.mapping.entries.iter().any(|e| e.field == Field::Value(FieldPath::Whole)),
             },
+            last_row_bytes: Default::default(),
         })
     }
 
@@ -450,8 +464,11 @@ impl TablePlan {
     /// The record as a row of this table: an insert (or counter update), or a delete when deletes
     /// are enabled and every mapped non-key column is null.
     pub fn bind(&self, rec: &RecordView<'_>) -> Result<BoundRow, RowError> {
+        use std::sync::atomic::Ordering::Relaxed;
         let (statement, values, write_time) = self.bind_values(rec)?;
-        let values = RowValues::serialize(&statement, &values).map_err(|e| RowError::plain(e.to_string()))?;
+        let capacity = self.last_row_bytes.load(Relaxed) + 16;
+        let values = RowValues::serialize(&statement, &values, capacity).map_err(|e| RowError::plain(e.to_string()))?;
+        self.last_row_bytes.store(values.size(), Relaxed);
         Ok(BoundRow { statement, values, write_time })
     }
 
@@ -767,7 +784,7 @@ mod tests {
             MaybeUnset::Unset,
             MaybeUnset::Set(Some(CqlValue::BigInt(5).into())),
         ];
-        let mut row = RowValues::of(&ctx, &values).unwrap();
+        let mut row = RowValues::of(&ctx, &values, 0).unwrap();
         let mut direct = Vec::new();
         values.serialize(&ctx, &mut RowWriter::new(&mut direct)).unwrap();
         let copy = |row: &RowValues, ctx: &RowSerializationContext<'_>| {
@@ -792,10 +809,10 @@ mod tests {
             MaybeUnset::Unset,
             MaybeUnset::Set(Some(CqlValue::BigInt(9).into())),
         ];
-        assert_eq!(row, RowValues::of(&ctx, &expected).unwrap(), "values replaced in place");
+        assert_eq!(row, RowValues::of(&ctx, &expected, 64).unwrap(), "values replaced in place");
         assert!(copy(&row, &RowSerializationContext::from_specs(&specs[..3])).is_err(), "a statement of 3 variables");
         let wrong = vec![MaybeUnset::Set(Some(CqlValue::Text("x".into()).into())); 4];
-        assert!(RowValues::of(&ctx, &wrong).is_err(), "text is not an int: refused when the row is bound");
+        assert!(RowValues::of(&ctx, &wrong, 0).is_err(), "text is not an int: refused when the row is bound");
     }
 
     fn shape(pk: &[&str], ck: &[&str], cols: &[(&str, NativeType)]) -> TableShape {
