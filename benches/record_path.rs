@@ -188,7 +188,7 @@ fn decode(f: &Fixture, key: &[u8], value: &[u8]) -> (Data, Data) {
     (key, value)
 }
 
-fn map(f: &Fixture, key: &Data, value: &Data, timestamp_ms: i64) -> Vec<MaybeUnset<Option<Cell>>> {
+fn map<'a>(f: &Fixture, key: &'a Data, value: &'a Data, timestamp_ms: i64) -> Vec<MaybeUnset<Option<Cell<'a>>>> {
     let mut out = Vec::with_capacity(f.binds.len() + 1);
     for b in &f.binds {
         let found = match &b.field {
@@ -204,7 +204,7 @@ fn map(f: &Fixture, key: &Data, value: &Data, timestamp_ms: i64) -> Vec<MaybeUns
     out
 }
 
-fn serialize(f: &Fixture, values: &Vec<MaybeUnset<Option<Cell>>>, buf: &mut Vec<u8>) -> usize {
+fn serialize(f: &Fixture, values: &Vec<MaybeUnset<Option<Cell<'_>>>>, buf: &mut Vec<u8>) -> usize {
     buf.clear();
     let ctx = RowSerializationContext::from_specs(&f.specs);
     values.serialize(&ctx, &mut RowWriter::new(buf)).expect("serializes");

@@ -166,24 +166,31 @@ pub fn convert(
 /// A `CqlValue::UserDefinedType` carries its keyspace, type and field names, copied for every
 /// row, and the driver matches its fields to the type's by name through a hash map built per
 /// value. A [`Cell::Udt`] shares the definition and is written field by field in order.
+///
+/// A text column's text is borrowed from the record (`Cell::Text`): the row is serialized
+/// while the record is at hand, so the text is copied once, into the row.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+pub enum Cell<'a> {
     Value(CqlValue),
-    Udt { definition: Arc<UserDefinedType<'static>>, fields: Vec<Option<CqlValue>> },
+    Text(&'a str),
+    Udt { definition: Arc<UserDefinedType<'static>>, fields: Vec<Option<Cell<'a>>> },
 }
 
-impl From<CqlValue> for Cell {
-    fn from(v: CqlValue) -> Cell {
+impl From<CqlValue> for Cell<'_> {
+    fn from(v: CqlValue) -> Self {
         Cell::Value(v)
     }
 }
 
-impl Cell {
+impl Cell<'_> {
     /// The value as the driver's model has it.
     pub fn to_cql(&self) -> CqlValue {
         match self {
             Cell::Value(v) => v.clone(),
-            Cell::Udt { definition, fields } => udt_value(definition, fields.clone()),
+            Cell::Text(s) => CqlValue::Text(s.to_string()),
+            Cell::Udt { definition, fields } => {
+                udt_value(definition, fields.iter().map(|f| f.as_ref().map(Cell::to_cql)).collect())
+            }
         }
     }
 }
@@ -197,7 +204,7 @@ struct UdtMismatch {
     found: String,
 }
 
-impl SerializeValue for Cell {
+impl SerializeValue for Cell<'_> {
     fn serialize<'b>(
         &self,
         typ: &ColumnType,
@@ -205,6 +212,7 @@ impl SerializeValue for Cell {
     ) -> Result<WrittenCellProof<'b>, SerializationError> {
         let (definition, fields) = match self {
             Cell::Value(v) => return v.serialize(typ, writer),
+            Cell::Text(s) => return s.serialize(typ, writer),
             Cell::Udt { definition, fields } => (definition, fields),
         };
         let target = match typ {
@@ -239,26 +247,49 @@ impl SerializeValue for Cell {
     }
 }
 
-/// Converts one input into a bound value of `target`: as [`convert`] does, but a UDT column's
-/// value becomes a [`Cell::Udt`].
-pub fn convert_cell(
-    datum: Datum<'_>,
+/// Converts one input into a bound value of `target`, as [`convert`] does; but a text column's
+/// text is borrowed from the input, and a UDT column's value becomes a [`Cell::Udt`].
+pub fn convert_cell<'a>(
+    datum: Datum<'a>,
     target: &ColumnType<'static>,
     settings: &CodecSettings,
-) -> Result<Option<Cell>, ConvertError> {
-    let ColumnType::UserDefinedType { definition, .. } = target else {
-        return Ok(convert(datum, target, settings)?.map(Cell::Value));
-    };
-    let fields = match datum {
-        Datum::Typed(t @ (Typed::Array(_) | Typed::Map(_) | Typed::Struct(_))) => {
-            typed_udt(t, definition, target, settings, 0)?
+) -> Result<Option<Cell<'a>>, ConvertError> {
+    convert_cell_at(datum, target, settings, 0)
+}
+
+fn convert_cell_at<'a>(
+    datum: Datum<'a>,
+    target: &ColumnType<'static>,
+    settings: &CodecSettings,
+    depth: usize,
+) -> Result<Option<Cell<'a>>, ConvertError> {
+    match target {
+        // Text into text is the text itself (`convert_native`).
+        ColumnType::Native(NativeType::Text) => {
+            if let Scalar::Str(s) = Scalar::of(datum) {
+                return Ok(Some(Cell::Text(s)));
+            }
         }
-        _ => match Node::of(datum, None, target)? {
-            Some(node) => udt(node.get(), definition, settings, 0)?,
-            None => None,
-        },
-    };
-    Ok(fields.map(|fields| Cell::Udt { definition: definition.clone(), fields }))
+        ColumnType::UserDefinedType { definition, .. } if depth <= MAX_DEPTH => {
+            let cell = |d, t: &ColumnType<'static>, depth| convert_cell_at(d, t, settings, depth);
+            let fields = match datum {
+                Datum::Typed(t @ (Typed::Array(_) | Typed::Map(_) | Typed::Struct(_))) => {
+                    typed_udt(t, definition, target, depth, cell)?
+                }
+                _ => match Node::of(datum, None, target)? {
+                    None => None,
+                    Some(Node::Borrowed(v)) => udt(v, definition, depth, cell)?,
+                    // JSON text parsed here: its values are converted, not borrowed.
+                    Some(Node::Owned(v)) => udt(&v, definition, depth, |d, t: &ColumnType<'static>, depth| {
+                        Ok(convert_at(d, t, settings, depth)?.map(Cell::Value))
+                    })?,
+                },
+            };
+            return Ok(fields.map(|fields| Cell::Udt { definition: definition.clone(), fields }));
+        }
+        _ => {}
+    }
+    Ok(convert_at(datum, target, settings, depth)?.map(Cell::Value))
 }
 
 fn err<T>(message: impl Into<String>) -> Result<T, ConvertError> {
@@ -328,7 +359,8 @@ fn convert_at(
             let Some(node) = Node::of(datum, None, target)? else {
                 return Ok(None);
             };
-            Ok(udt(node.get(), definition, settings, depth)?.map(|fields| udt_value(definition, fields)))
+            let field = |d, t: &ColumnType<'_>, depth| convert_at(d, t, settings, depth);
+            Ok(udt(node.get(), definition, depth, field)?.map(|fields| udt_value(definition, fields)))
         }
         ColumnType::Tuple(types) => {
             let Some(node) = Node::of(datum, None, target)? else {
@@ -579,14 +611,14 @@ fn tuple(
 }
 
 /// A JSON object or array into a UDT's field values, in the type's order.
-fn udt(
-    node: &Value,
-    definition: &UserDefinedType<'_>,
-    settings: &CodecSettings,
+fn udt<'v, 'd, T>(
+    node: &'v Value,
+    definition: &UserDefinedType<'d>,
     depth: usize,
-) -> Result<Option<Vec<Option<CqlValue>>>, ConvertError> {
+    field: impl Fn(Datum<'v>, &ColumnType<'d>, usize) -> Result<Option<T>, ConvertError>,
+) -> Result<Option<Vec<Option<T>>>, ConvertError> {
     let fields = &definition.field_types;
-    let values: Vec<Option<CqlValue>> = match node {
+    let values: Vec<Option<T>> = match node {
         Value::Object(entries) => {
             if entries.is_empty() {
                 return Ok(None);
@@ -614,7 +646,7 @@ fn udt(
             fields
                 .iter()
                 .map(|(name, t)| match entries.get(name.as_ref()) {
-                    Some(v) => convert_at(Datum::Json(v), t, settings, depth + 1),
+                    Some(v) => field(Datum::Json(v), t, depth + 1),
                     None => Ok(None),
                 })
                 .collect::<Result<_, _>>()?
@@ -633,7 +665,7 @@ fn udt(
             items
                 .iter()
                 .zip(fields)
-                .map(|(item, (_, t))| convert_at(Datum::Json(item), t, settings, depth + 1))
+                .map(|(item, (_, t))| field(Datum::Json(item), t, depth + 1))
                 .collect::<Result<_, _>>()?
         }
         other => {
@@ -709,20 +741,21 @@ fn typed_composite(
             Ok(Some(CqlValue::Map(out)))
         }
         (_, ColumnType::UserDefinedType { definition, .. }) => {
-            Ok(typed_udt(t, definition, target, settings, depth)?.map(|fields| udt_value(definition, fields)))
+            let field = |d, t: &ColumnType<'_>, depth| convert_at(d, t, settings, depth);
+            Ok(typed_udt(t, definition, target, depth, field)?.map(|fields| udt_value(definition, fields)))
         }
         _ => cannot(),
     }
 }
 
 /// A schema-typed array, map or Struct into a UDT's field values, in the type's order.
-fn typed_udt(
-    t: &Typed,
-    definition: &UserDefinedType<'_>,
+fn typed_udt<'v, 'd, T>(
+    t: &'v Typed,
+    definition: &UserDefinedType<'d>,
     target: &ColumnType<'_>,
-    settings: &CodecSettings,
     depth: usize,
-) -> Result<Option<Vec<Option<CqlValue>>>, ConvertError> {
+    field: impl Fn(Datum<'v>, &ColumnType<'d>, usize) -> Result<Option<T>, ConvertError>,
+) -> Result<Option<Vec<Option<T>>>, ConvertError> {
     let fields = &definition.field_types;
     match t {
         Typed::Array(items) => {
@@ -735,7 +768,7 @@ fn typed_udt(
             let values = items
                 .iter()
                 .zip(fields.iter())
-                .map(|(item, (_, t))| convert_at(Datum::typed(item), t, settings, depth + 1))
+                .map(|(item, (_, t))| field(Datum::typed(item), t, depth + 1))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Some(values))
         }
@@ -751,7 +784,7 @@ fn typed_udt(
                 .map(|(name, t)| {
                     let found = entries.iter().find(|(k, _)| key_text(k).as_deref() == Some(name.as_ref()));
                     match found {
-                        Some((_, v)) => convert_at(Datum::typed(v), t, settings, depth + 1),
+                        Some((_, v)) => field(Datum::typed(v), t, depth + 1),
                         None => err(format!("Field {name} in UDT {} not found in input map", definition.name)),
                     }
                 })
@@ -766,7 +799,7 @@ fn typed_udt(
                 .iter()
                 .enumerate()
                 .map(|(i, (name, t))| match st.get_at(i, name) {
-                    Some(v) => convert_at(Datum::typed(v), t, settings, depth + 1),
+                    Some(v) => field(Datum::typed(v), t, depth + 1),
                     None => err(format!("Field {name} in UDT {} not found in input struct", definition.name)),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -2470,9 +2503,12 @@ mod tests {
             fields: vec![("b".into(), tx("x")), ("a".into(), Typed::Int(1))],
         });
         let object = json(r#"{"b": null, "a": 2}"#);
+        let int = |i| Some(Cell::Value(CqlValue::Int(i)));
         let inputs = [
-            (Datum::typed(&reordered), vec![Some(CqlValue::Int(1)), text("x")]),
-            (Datum::Json(&object), vec![Some(CqlValue::Int(2)), None]),
+            (Datum::typed(&reordered), vec![int(1), Some(Cell::Text("x"))]),
+            (Datum::Json(&object), vec![int(2), None]),
+            // JSON text, parsed for the conversion: its values are not borrowed.
+            (Datum::Text(r#"{"a": 3, "b": "y"}"#), vec![int(3), Some(Cell::Value(CqlValue::Text("y".into())))]),
         ];
         for (datum, fields) in inputs {
             let cell = convert_cell(datum, &u, &settings).unwrap().unwrap();
@@ -2483,6 +2519,12 @@ mod tests {
             assert_eq!(written(&cell, &u).unwrap(), written(&value, &u).unwrap());
         }
         assert_eq!(convert_cell(Datum::Json(&json("{}")), &u, &settings), Ok(None));
+        let t = n(NativeType::Text);
+        assert_eq!(convert_cell(Datum::Text("abc"), &t, &settings), Ok(Some(Cell::Text("abc"))), "borrowed");
+        assert_eq!(convert_cell(Datum::Int(5), &t, &settings), Ok(Some(Cell::Value(CqlValue::Text("5".into())))));
+        let written_text = written(&Cell::Text("abc"), &t).unwrap();
+        assert_eq!(written_text, written(&CqlValue::Text("abc".into()), &t).unwrap());
+        assert!(written(&Cell::Text("abc"), &n(NativeType::Int)).is_err());
         assert_eq!(
             convert_cell(Datum::Json(&json("7")), &n(NativeType::Int), &settings),
             Ok(Some(Cell::Value(CqlValue::Int(7))))

@@ -27,7 +27,7 @@ pub const TIMESTAMP_VAR: &str = "message_internal_timestamp";
 pub const TTL_VAR: &str = "message_internal_ttl";
 
 /// A bound value: unset (left alone), null, or a value.
-pub type BindValue = MaybeUnset<Option<Cell>>;
+pub type BindValue<'a> = MaybeUnset<Option<Cell<'a>>>;
 
 /// What one record looks like to the mapping.
 pub struct RecordView<'a> {
@@ -121,7 +121,7 @@ impl RowValues {
     /// buffer of `capacity` bytes at first.
     pub fn serialize(
         statement: &PreparedStatement,
-        values: &[BindValue],
+        values: &[BindValue<'_>],
         capacity: usize,
     ) -> Result<RowValues, SerializationError> {
         let ctx = RowSerializationContext::from_specs(statement.get_variable_col_specs().as_slice());
@@ -130,7 +130,7 @@ impl RowValues {
 
     fn of(
         ctx: &RowSerializationContext<'_>,
-        values: &[BindValue],
+        values: &[BindValue<'_>],
         capacity: usize,
     ) -> Result<RowValues, SerializationError> {
         let mut bytes = Vec::with_capacity(capacity.max(8 * values.len()));
@@ -475,10 +475,10 @@ impl TablePlan {
     /// What [`TablePlan::bind`] binds, before it is serialized: the statement, its values and the
     /// index of the write time among them.
     #[allow(clippy::type_complexity)]
-    pub fn bind_values(
+    pub fn bind_values<'r>(
         &self,
-        rec: &RecordView<'_>,
-    ) -> Result<(Arc<PreparedStatement>, Vec<BindValue>, Option<usize>), RowError> {
+        rec: &RecordView<'r>,
+    ) -> Result<(Arc<PreparedStatement>, Vec<BindValue<'r>>, Option<usize>), RowError> {
         let insert_values = self.evaluate(&self.insert, rec)?;
         if let Some(delete) = &self.delete
             && !self.pk_only
@@ -512,7 +512,7 @@ impl TablePlan {
         matches!(found, Lookup::Found(d) if !matches!(d, Datum::Null | Datum::Json(serde_json::Value::Null)))
     }
 
-    fn evaluate(&self, st: &Statement, rec: &RecordView<'_>) -> Result<Vec<BindValue>, RowError> {
+    fn evaluate<'r>(&self, st: &Statement, rec: &RecordView<'r>) -> Result<Vec<BindValue<'r>>, RowError> {
         let mut out = Vec::with_capacity(st.binds.len());
         for b in &st.binds {
             let v = match &b.source {
@@ -611,7 +611,7 @@ impl TablePlan {
 }
 
 /// The Kafka record timestamp in µs as the write time; unset (server time) when it has none.
-fn kafka_write_time(rec: &RecordView<'_>) -> BindValue {
+fn kafka_write_time(rec: &RecordView<'_>) -> BindValue<'static> {
     match rec.timestamp_ms.and_then(|ms| ms.checked_mul(1000)) {
         Some(us) => MaybeUnset::Set(Some(Cell::Value(CqlValue::BigInt(us)))),
         None => MaybeUnset::Unset,
