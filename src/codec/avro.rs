@@ -197,9 +197,9 @@ impl<'a> Reader<'a> {
         self.take(n)
     }
 
-    fn string(&mut self) -> Res<String> {
+    fn string(&mut self) -> Res<TypedName> {
         let b = self.bytes()?;
-        String::from_utf8(b.to_vec()).map_err(|_| Failure::new("string is not valid UTF-8"))
+        std::str::from_utf8(b).map(TypedName::from).map_err(|_| Failure::new("string is not valid UTF-8"))
     }
 
     /// The item count of the next block of an array or map; 0 ends it.
@@ -248,7 +248,7 @@ impl<'a> Reader<'a> {
                 let symbol = usize::try_from(i).ok().and_then(|i| e.symbols.get(i)).ok_or_else(|| {
                     Failure::new(format!("enum index {i} out of range for {} ({} symbols)", e.name, e.symbols.len()))
                 })?;
-                Typed::Text(symbol.clone())
+                Typed::Text(symbol.as_str().into())
             }
             Schema::Uuid(kind) => {
                 let raw = match kind {
@@ -258,7 +258,7 @@ impl<'a> Reader<'a> {
                 };
                 let uuid = uuid::Uuid::from_slice(raw)
                     .map_err(|_| Failure::new(format!("a uuid must be 16 bytes, got {}", raw.len())))?;
-                Typed::Text(uuid.to_string())
+                Typed::Text(compact_str::format_compact!("{uuid}"))
             }
             Schema::Decimal(d) => {
                 let raw = match &d.inner {
@@ -576,7 +576,7 @@ mod tests {
         let t = decode(&schema_of(1), body).unwrap();
         let Typed::Struct(st) = &t else { panic!("{t:?}") };
         assert_eq!(st.name.as_deref(), Some("com.example.Item"));
-        let text = |s: &str| Typed::Text(s.to_string());
+        let text = |s: &str| Typed::Text(s.into());
         let expected = vec![
             ("id", Typed::Int(1)),
             ("name", text("Zoë ✓")),

@@ -282,7 +282,7 @@ fn to_typed(schema: &Schema, v: Option<&Value>) -> Res<Typed> {
             _ => return Err(wrong("a number")),
         },
         Kind::String => match v {
-            Value::String(s) => Typed::Text(s.clone()),
+            Value::String(s) => Typed::Text(s.as_str().into()),
             _ => return Err(wrong("a string")),
         },
         Kind::Bytes => match v {
@@ -332,7 +332,9 @@ fn to_typed(schema: &Schema, v: Option<&Value>) -> Res<Typed> {
                 Value::Object(entries) if keys.kind == Kind::String => Typed::Map(
                     entries
                         .iter()
-                        .map(|(k, e)| Ok((Typed::Text(k.clone()), to_typed(values, Some(e)).map_err(|f| f.within(k))?)))
+                        .map(|(k, e)| {
+                            Ok((Typed::Text(k.as_str().into()), to_typed(values, Some(e)).map_err(|f| f.within(k))?))
+                        })
                         .collect::<Res<_>>()?,
                 ),
                 Value::Array(pairs) => Typed::Map(

@@ -2134,7 +2134,7 @@ mod tests {
     }
 
     fn tx(s: &str) -> Typed {
-        Typed::Text(s.to_string())
+        Typed::Text(s.into())
     }
 
     #[test]

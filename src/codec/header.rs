@@ -96,7 +96,7 @@ fn into_data(t: Typed) -> Data {
         Typed::Bool(b) => Data::Bool(b),
         Typed::Int(i) => Data::Int(i),
         Typed::Float(x) => Data::Float(x),
-        Typed::Text(s) => Data::Text(s),
+        Typed::Text(s) => Data::Text(s.into_string()),
         Typed::Bytes(b) => Data::Bytes(b),
         other => Data::Typed(other),
     }
@@ -111,12 +111,12 @@ const MAX_DEPTH: usize = 100;
 /// the array), the whole text is text here.
 pub fn parse_text(text: &str) -> Typed {
     if text.is_empty() {
-        return Typed::Text(String::new());
+        return Typed::Text(Default::default());
     }
     let mut p = Parser { tokens: Tokens::new(text), depth: 0 };
     match p.parse(false) {
         Ok(v) if p.tokens.rest_is_blank() => v.map_or(Typed::Null, |v| v.value),
-        _ => Typed::Text(text.to_string()),
+        _ => Typed::Text(text.into()),
     }
 }
 
@@ -319,7 +319,7 @@ impl Parser<'_> {
         }
         let token = self.tokens.next();
         if is_blank(token) {
-            return Ok(Some(Val { kind: Kind::String, value: Typed::Text(token.to_string()) }));
+            return Ok(Some(Val { kind: Kind::String, value: Typed::Text(token.into()) }));
         }
         self.next_token(embedded, java_trim(token))
     }
@@ -366,7 +366,7 @@ impl Parser<'_> {
         if embedded {
             return Err(NotParsed);
         }
-        Ok(Some(Val { kind: Kind::String, value: Typed::Text(self.tokens.text.to_string()) }))
+        Ok(Some(Val { kind: Kind::String, value: Typed::Text(self.tokens.text.into()) }))
     }
 
     /// A string in quotes (inside an array or map), up to the next quote or the end; a date,
@@ -379,7 +379,7 @@ impl Parser<'_> {
             }
             content.push_str(self.tokens.next());
         }
-        temporal(&content).unwrap_or(Val { kind: Kind::String, value: Typed::Text(content) })
+        temporal(&content).unwrap_or(Val { kind: Kind::String, value: Typed::Text(content.into()) })
     }
 
     fn array(&mut self) -> Parsed<Val> {
@@ -677,7 +677,7 @@ mod tests {
     use super::*;
 
     fn text(s: &str) -> Typed {
-        Typed::Text(s.to_string())
+        Typed::Text(s.into())
     }
 
     fn ints(v: &[i64]) -> Typed {
@@ -869,7 +869,7 @@ mod tests {
     #[test]
     fn deep_nesting_is_text() {
         let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
-        assert_eq!(parse_text(&deep), Typed::Text(deep.clone()));
+        assert_eq!(parse_text(&deep), Typed::Text(deep.as_str().into()));
         let ok = format!("{}1{}", "[".repeat(50), "]".repeat(50));
         assert!(matches!(parse_text(&ok), Typed::Array(_)));
         let long = format!("[{}1]", "1,".repeat(200_000));

@@ -265,7 +265,7 @@ impl<'s> Walker<'s> {
                         BASE64.decode(s).map_err(|_| Failure::new(format!("{} is not valid Base64", shown(v))))?,
                     )
                 } else {
-                    Typed::Text(s.clone())
+                    Typed::Text(s.as_str().into())
                 }
             }
             "boolean" => match v {
@@ -301,7 +301,7 @@ impl<'s> Walker<'s> {
                         Some(s) => self.typed(s, doc, Some(m), depth + 1),
                         None => untyped(Some(m), depth + 1),
                     };
-                    entries.push((Typed::Text(k.clone()), t.map_err(|f| f.within(k))?));
+                    entries.push((Typed::Text(k.as_str().into()), t.map_err(|f| f.within(k))?));
                 }
                 Ok(Typed::Map(entries))
             }
@@ -391,14 +391,14 @@ fn untyped(v: Option<&Value>, depth: usize) -> Res<Typed> {
         None | Some(Value::Null) => Typed::Null,
         Some(Value::Bool(b)) => Typed::Bool(*b),
         Some(Value::Number(n)) => Typed::Decimal(n.as_str().to_string()),
-        Some(Value::String(s)) => Typed::Text(s.clone()),
+        Some(Value::String(s)) => Typed::Text(s.as_str().into()),
         Some(Value::Array(items)) => {
             Typed::Array(items.iter().map(|i| untyped(Some(i), depth + 1)).collect::<Res<_>>()?)
         }
         Some(Value::Object(members)) => Typed::Map(
             members
                 .iter()
-                .map(|(k, m)| Ok((Typed::Text(k.clone()), untyped(Some(m), depth + 1)?)))
+                .map(|(k, m)| Ok((Typed::Text(k.as_str().into()), untyped(Some(m), depth + 1)?)))
                 .collect::<Res<_>>()?,
         ),
     })

@@ -283,7 +283,7 @@ impl Converter {
                     self.spend()?;
                     let key = map_key(k);
                     let shown = match &key {
-                        Typed::Text(t) => t.clone(),
+                        Typed::Text(t) => t.to_string(),
                         Typed::Int(i) => i.to_string(),
                         Typed::Bool(b) => b.to_string(),
                         _ => String::new(),
@@ -308,12 +308,12 @@ impl Converter {
             Value::U64(u) => Typed::Int(*u as i64),
             Value::F32(x) => Typed::Float(f64::from(*x)),
             Value::F64(x) => Typed::Float(*x),
-            Value::String(s) => Typed::Text(s.clone()),
+            Value::String(s) => Typed::Text(s.as_str().into()),
             Value::Bytes(b) => Typed::Bytes(b.to_vec()),
             Value::EnumNumber(n) => match kind {
                 Kind::Enum(e) => match e.get_value(*n) {
-                    Some(value) => Typed::Text(value.name().to_string()),
-                    None => Typed::Text(format!("UNKNOWN_ENUM_VALUE_{}_{n}", e.name())),
+                    Some(value) => Typed::Text(value.name().into()),
+                    None => Typed::Text(compact_str::format_compact!("UNKNOWN_ENUM_VALUE_{}_{n}", e.name())),
                 },
                 _ => Typed::Int(i64::from(*n)),
             },
@@ -330,7 +330,7 @@ fn map_key(k: &MapKey) -> Typed {
         MapKey::I64(i) => Typed::Int(*i),
         MapKey::U32(u) => Typed::Int(i64::from(*u)),
         MapKey::U64(u) => Typed::Int(*u as i64),
-        MapKey::String(s) => Typed::Text(s.clone()),
+        MapKey::String(s) => Typed::Text(s.as_str().into()),
     }
 }
 
@@ -477,7 +477,7 @@ mod tests {
     fn absent_fields_have_defaults_or_null() {
         let v = decode(&schema(), &[0], &[]).unwrap();
         assert_eq!(field(&v, "id"), &Typed::Int(0));
-        assert_eq!(field(&v, "name"), &Typed::Text(String::new()));
+        assert_eq!(field(&v, "name"), &Typed::Text(Default::default()));
         assert_eq!(field(&v, "note"), &Typed::Null, "proto3 optional");
         assert_eq!(field(&v, "addr"), &Typed::Null, "message");
         assert_eq!(field(&v, "tags"), &Typed::Array(vec![]));
@@ -582,7 +582,7 @@ mod tests {
         let v = decode(&s, &[0], &body).unwrap();
         assert_eq!(field(&v, "at"), &Typed::Time(45_296_000_000_789));
         assert_eq!(field(&v, "price"), &Typed::Decimal("123.45".into()));
-        assert_eq!(field(&v, "names"), &Typed::Array(vec![Typed::Text("a".into()), Typed::Text(String::new())]));
+        assert_eq!(field(&v, "names"), &Typed::Array(vec![Typed::Text("a".into()), Typed::Text(Default::default())]));
         let e = decode(&s, &[0], &[0x0a, 0x02, 0x08, 0x18]).unwrap_err();
         assert!(e.contains("not a time of day"), "{e}");
     }
@@ -618,7 +618,7 @@ mod tests {
             assert_eq!(id, 1);
             decode(&s, &indexes, body).unwrap()
         };
-        let text_of = |t: &str| Typed::Text(t.to_string());
+        let text_of = |t: &str| Typed::Text(t.into());
 
         let v = record(0);
         let Typed::Struct(st) = &v else { panic!("{v:?}") };

@@ -21,8 +21,8 @@ pub enum Typed {
     Int(i64),
     /// Connect FLOAT32 (widened exactly) and FLOAT64, Avro float and double.
     Float(f64),
-    /// Connect STRING, Avro string and enum symbols.
-    Text(String),
+    /// Connect STRING, Avro string and enum symbols (up to 24 bytes kept inline).
+    Text(Name),
     /// Connect BYTES, Avro bytes and fixed.
     Bytes(Vec<u8>),
     /// An exact decimal as plain text with its scale kept (`-12.50`, `1E+3` for a negative
