@@ -96,7 +96,7 @@ fn into_data(t: Typed) -> Data {
         Typed::Bool(b) => Data::Bool(b),
         Typed::Int(i) => Data::Int(i),
         Typed::Float(x) => Data::Float(x),
-        Typed::Text(s) => Data::Text(s.into_string()),
+        Typed::Text(s) => Data::Text(s),
         Typed::Bytes(b) => Data::Bytes(b),
         other => Data::Typed(other),
     }

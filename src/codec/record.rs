@@ -25,8 +25,8 @@ pub enum Data {
     },
     /// Schemaless JSON that is not an object (number, string, array, boolean).
     Json(Value),
-    /// Text that is not a JSON object.
-    Text(String),
+    /// Text that is not a JSON object (up to 24 bytes kept inline).
+    Text(super::typed::Name),
     Bytes(Vec<u8>),
     Bool(bool),
     Int(i64),
@@ -267,7 +267,7 @@ impl Data {
         {
             return Data::Object { fields, text: keep_text.then(|| text.to_string()) };
         }
-        Data::Text(text.to_string())
+        Data::Text(text.into())
     }
 
     /// The whole key or value (`key` / `value` in a mapping).
