@@ -145,40 +145,57 @@ impl RowValues {
         self.bytes.len()
     }
 
-    /// Each value's cell: its start (at the length) and the length read there.
-    fn cells(&self) -> impl Iterator<Item = (usize, i32)> + '_ {
+    /// Each value's cell, in order.
+    fn cells(&self) -> impl Iterator<Item = RawCell> + '_ {
         let mut at = 0;
         std::iter::from_fn(move || {
             let len = i32::from_be_bytes(self.bytes.get(at..at + 4)?.try_into().ok()?);
-            let start = at;
-            at += 4 + usize::try_from(len).unwrap_or(0);
-            Some((start, len))
+            let cell = RawCell { start: at, len };
+            at = cell.end();
+            Some(cell)
         })
         .take(self.count)
     }
 
     /// Value `index` with its length, as written into a request.
     fn raw_cell(&self, index: usize) -> Option<&[u8]> {
-        let (start, len) = self.cells().nth(index)?;
-        self.bytes.get(start..start + 4 + usize::try_from(len).unwrap_or(0))
+        let cell = self.cells().nth(index)?;
+        self.bytes.get(cell.start..cell.end())
     }
 
     /// The bytes of value `index`; `None` when it is null or unset.
     fn cell(&self, index: usize) -> Option<&[u8]> {
-        let (start, len) = self.cells().nth(index)?;
-        self.bytes.get(start + 4..start + 4 + usize::try_from(len).ok()?)
+        self.bytes.get(self.cells().nth(index)?.value()?)
     }
 
     /// Makes value `index` `value` (any value, null or unset before).
     fn replace(&mut self, index: usize, value: &[u8]) {
-        let Some((start, len)) = self.cells().nth(index) else { return };
-        let (Ok(new_len), end) = (i32::try_from(value.len()), start + 4 + usize::try_from(len).unwrap_or(0)) else {
-            return;
-        };
-        let mut cell = Vec::with_capacity(4 + value.len());
-        cell.extend_from_slice(&new_len.to_be_bytes());
-        cell.extend_from_slice(value);
-        self.bytes.splice(start..end, cell);
+        let (Some(cell), Ok(len)) = (self.cells().nth(index), i32::try_from(value.len())) else { return };
+        let mut bytes = Vec::with_capacity(4 + value.len());
+        bytes.extend_from_slice(&len.to_be_bytes());
+        bytes.extend_from_slice(value);
+        self.bytes.splice(cell.start..cell.end(), bytes);
+    }
+}
+
+/// Where one value sits in a [`RowValues`]: its length's offset, and that length (-1 null,
+/// -2 unset).
+#[derive(Debug, Clone, Copy)]
+struct RawCell {
+    start: usize,
+    len: i32,
+}
+
+impl RawCell {
+    /// The value's bytes, when it has some.
+    fn value(self) -> Option<std::ops::Range<usize>> {
+        let len = usize::try_from(self.len).ok()?;
+        Some(self.start + 4..self.start + 4 + len)
+    }
+
+    /// Just past the cell.
+    fn end(self) -> usize {
+        self.value().map_or(self.start + 4, |v| v.end)
     }
 }
 
@@ -198,18 +215,17 @@ impl SerializeRow for RowValues {
                 found: self.count,
             }));
         }
-        for (start, len) in self.cells() {
+        for raw in self.cells() {
             let cell = writer.make_cell_writer();
-            match len {
-                -1 => {
-                    cell.set_null();
+            match (raw.len, raw.value().and_then(|v| self.bytes.get(v))) {
+                (_, Some(value)) => {
+                    cell.set_value(value).map_err(SerializationError::new)?;
                 }
-                -2 => {
+                (-2, None) => {
                     cell.set_unset();
                 }
                 _ => {
-                    let value = self.bytes.get(start + 4..start + 4 + usize::try_from(len).unwrap_or(0)).unwrap_or(&[]);
-                    cell.set_value(value).map_err(SerializationError::new)?;
+                    cell.set_null();
                 }
             }
         }
