@@ -41,7 +41,7 @@ use scylla::statement::Consistency;
 use scylla::statement::batch::{Batch, BatchType};
 use scylla::value::CqlTimestamp;
 
-use workload::{QUOTES_SCHEMA_ID, SYMBOLS, Tick, UDT_COLUMNS, Workload, quotes_schema, ticks_of};
+use workload::{QUOTES_SCHEMA_ID, SYMBOLS, Tick, UDT_COLUMNS, Workload, listed, quotes_schema, ticks_of};
 
 #[derive(Parser)]
 #[command(name = "sink-bench", about = "Benchmark harness of cassandra-sink (driven by scripts/bench)")]
@@ -432,12 +432,11 @@ async fn ceiling(a: CeilingArgs) -> anyhow::Result<()> {
             write_rows(&a, &insert, row_of).await
         }
         Workload::Quotes => {
-            let columns: Vec<String> = (0..UDT_COLUMNS).map(|j| format!("u{j}")).collect();
             let insert = format!(
                 "INSERT INTO {}(symbol,ts,{}) VALUES (?,?,{}) USING TIMESTAMP ?",
                 a.table,
-                columns.join(","),
-                ["?"; UDT_COLUMNS].join(",")
+                listed(UDT_COLUMNS, ",", |j| format!("u{j}")),
+                listed(UDT_COLUMNS, ",", |_| "?".into())
             );
             write_rows(&a, &insert, quote_row_of).await
         }
@@ -806,8 +805,8 @@ async fn spot_check(
             compare_rows(session, table, &select, records, samples, expected).await
         }
         Workload::Quotes => {
-            let columns: Vec<String> = (0..UDT_COLUMNS).map(|j| format!("u{j}")).collect();
-            let select = format!("SELECT {} FROM {table} WHERE symbol = ? AND ts = ?", columns.join(", "));
+            let columns = listed(UDT_COLUMNS, ", ", |j| format!("u{j}"));
+            let select = format!("SELECT {columns} FROM {table} WHERE symbol = ? AND ts = ?");
             compare_rows(session, table, &select, records, samples, udts_of).await
         }
     }

@@ -176,8 +176,8 @@ impl Workload {
         match self {
             Workload::Ticks => Vec::new(),
             Workload::Quotes => {
-                let fields: Vec<String> = (0..UDT_FIELDS).map(|k| format!("f{k} text")).collect();
-                vec![format!("CREATE TYPE IF NOT EXISTS {keyspace}.{UDT_NAME} ({})", fields.join(", "))]
+                let fields = listed(UDT_FIELDS, ", ", |k| format!("f{k} text"));
+                vec![format!("CREATE TYPE IF NOT EXISTS {keyspace}.{UDT_NAME} ({fields})")]
             }
         }
     }
@@ -187,8 +187,8 @@ impl Workload {
         match self {
             Workload::Ticks => TABLE_COLUMNS.to_string(),
             Workload::Quotes => {
-                let udts: Vec<String> = (0..UDT_COLUMNS).map(|j| format!("u{j} frozen<{UDT_NAME}>")).collect();
-                format!("symbol text, ts timestamp, {}, PRIMARY KEY (symbol, ts)", udts.join(", "))
+                let udts = listed(UDT_COLUMNS, ", ", |j| format!("u{j} frozen<{UDT_NAME}>"));
+                format!("symbol text, ts timestamp, {udts}, PRIMARY KEY (symbol, ts)")
             }
         }
     }
@@ -198,8 +198,8 @@ impl Workload {
         match self {
             Workload::Ticks => MAPPING.to_string(),
             Workload::Quotes => {
-                let udts: Vec<String> = (0..UDT_COLUMNS).map(|j| format!("u{j}=value.u{j}")).collect();
-                format!("symbol=value.symbol, ts=value.ts, {}", udts.join(", "))
+                let udts = listed(UDT_COLUMNS, ", ", |j| format!("u{j}=value.u{j}"));
+                format!("symbol=value.symbol, ts=value.ts, {udts}")
             }
         }
     }
@@ -213,13 +213,18 @@ impl Workload {
     }
 }
 
+/// `item(0)`, …, `item(n - 1)`, joined by `sep`.
+pub fn listed(n: usize, sep: &str, item: impl Fn(usize) -> String) -> String {
+    (0..n).map(item).collect::<Vec<_>>().join(sep)
+}
+
 /// The Avro schema of the `quotes` values.
 pub fn quotes_schema() -> String {
-    let fields: Vec<String> = (0..UDT_FIELDS).map(|k| format!(r#"{{"name":"f{k}","type":"string"}}"#)).collect();
+    let fields = listed(UDT_FIELDS, ",", |k| format!(r#"{{"name":"f{k}","type":"string"}}"#));
     let mut columns = vec![
         r#"{"name":"symbol","type":"string"}"#.to_string(),
         r#"{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"}}"#.to_string(),
-        format!(r#"{{"name":"u0","type":{{"type":"record","name":"Fields10","fields":[{}]}}}}"#, fields.join(",")),
+        format!(r#"{{"name":"u0","type":{{"type":"record","name":"Fields10","fields":[{fields}]}}}}"#),
     ];
     columns.extend((1..UDT_COLUMNS).map(|j| format!(r#"{{"name":"u{j}","type":"Fields10"}}"#)));
     format!(r#"{{"type":"record","name":"Quote","namespace":"bench","fields":[{}]}}"#, columns.join(","))
