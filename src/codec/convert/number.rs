@@ -258,6 +258,23 @@ impl<'a> Dec<'a> {
         out
     }
 
+    /// Whether the number has at most `digits` significant digits and a decimal exponent within
+    /// `exponents` (as in `d.ddd × 10^e`).
+    fn is_short(&self, digits: usize, exponents: std::ops::RangeInclusive<i64>) -> bool {
+        let lead = self.digits().take_while(|&d| d == b'0').count();
+        let mut significant = 0;
+        let mut zeros = 0;
+        for d in self.digits().skip(lead) {
+            if d == b'0' {
+                zeros += 1;
+            } else {
+                significant += zeros + 1;
+                zeros = 0;
+            }
+        }
+        significant <= digits && exponents.contains(&self.point().saturating_sub(lead as i64 + 1))
+    }
+
     /// Numeric equality, ignoring scale and representation (`1.50` = `15e-1`).
     fn num_eq(&self, other: &Dec<'_>) -> bool {
         let (za, zb) = (self.is_zero(), other.is_zero());
@@ -425,6 +442,11 @@ pub(crate) fn to_double(n: Num<'_>) -> Result<f64, NumError> {
     }
     with_dec(n, |d| {
         let x = d.to_f64();
+        // Up to 15 significant digits (DBL_DIG) in the normal range, a decimal is the shortest
+        // text of the double nearest to it: the check below would hold.
+        if d.is_short(15, -307..=307) && !d.is_zero() {
+            return Ok(x);
+        }
         if !x.is_finite() {
             return Err(NumError::Overflow);
         }
@@ -447,6 +469,10 @@ pub(crate) fn to_float(n: Num<'_>) -> Result<f32, NumError> {
     }
     with_dec(n, |d| {
         let x = d.to_f32();
+        // FLT_DIG, as for doubles.
+        if d.is_short(6, -37..=37) && !d.is_zero() {
+            return Ok(x);
+        }
         if !x.is_finite() {
             return Err(NumError::Overflow);
         }
@@ -687,6 +713,21 @@ mod tests {
             let d = Dec::parse(&text).unwrap();
             prop_assert_eq!(to_double(Num::Dec(d)), Ok(x));
             prop_assert_eq!(to_double(dec(&format!("{x:e}"))), Ok(x));
+        }
+
+        #[test]
+        fn short_decimals_are_exact_doubles(digits in 1u64..1_000_000_000_000_000, exp in -330i64..330, negative in any::<bool>()) {
+            let text = format!("{}{digits}e{exp}", if negative { "-" } else { "" });
+            let d = Dec::parse(&text).unwrap();
+            let x = d.to_f64();
+            let mut buf = Buf::new();
+            write!(buf, "{x:e}").unwrap();
+            let exact = x.is_finite() && Dec::parse(buf.as_str()).is_some_and(|s| s.num_eq(&d));
+            if d.is_short(15, -307..=307) {
+                prop_assert!(exact, "{} reads as {}", text, buf.as_str());
+            }
+            let expected = if exact { Ok(x) } else if x.is_finite() { Err(NumError::Inexact) } else { Err(NumError::Overflow) };
+            prop_assert_eq!(to_double(Num::Dec(d)), expected);
         }
 
         #[test]
