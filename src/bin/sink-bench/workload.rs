@@ -119,10 +119,11 @@ impl Tick {
         }
     }
 
-    /// The Kafka value: a JSON object, ~120 bytes.
+    /// The Kafka value: a JSON object, ~120 bytes. The value is written as a double always is
+    /// in Java (`12.0`, not `12`), which JsonConverter reads back as a double, not a long.
     pub fn json_value(&self) -> String {
         format!(
-            "{{\"symbol\":\"{}\",\"datetime\":\"{}\",\"exchange\":\"{}\",\"industry\":\"{}\",\"value\":{}}}",
+            "{{\"symbol\":\"{}\",\"datetime\":\"{}\",\"exchange\":\"{}\",\"industry\":\"{}\",\"value\":{:?}}}",
             self.symbol_text(),
             self.datetime(),
             self.exchange(),
