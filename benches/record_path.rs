@@ -24,9 +24,9 @@ use std::time::Instant;
 
 use cassandra_sink::codec::avro::{self, AvroSchema};
 use cassandra_sink::codec::convert::{Cell, CodecSettings, convert_cell};
-use cassandra_sink::codec::record::{Data, Lookup, Whole};
+use cassandra_sink::codec::record::{Data, Lookup};
 use cassandra_sink::config::{ConnectorConfig, ConverterKind, Properties, WorkerConfig};
-use cassandra_sink::mapping::{Column, Field, FieldPath};
+use cassandra_sink::mapping::{Column, Field};
 use criterion::{Criterion, Throughput};
 use scylla::cluster::metadata::UserDefinedType;
 use scylla::frame::response::result::{ColumnSpec, ColumnType, NativeType, TableSpec};
@@ -86,8 +86,6 @@ struct Fixture {
     binds: Vec<Bind>,
     /// The bind variables in statement order: the mapped columns, then the write time.
     specs: Vec<ColumnSpec<'static>>,
-    /// Whether the mapping reads the whole key / value (as `TablePlan::reads_whole`).
-    whole: Whole,
 }
 
 fn column_type(name: &str) -> ColumnType<'static> {
@@ -142,14 +140,9 @@ impl Fixture {
             ColumnType::Native(NativeType::BigInt),
             TableSpec::owned("bench".into(), "ticks".into()),
         ));
-        let whole = Whole {
-            key: binds.iter().any(|b| b.field == Field::Key(FieldPath::Whole)),
-            value: binds.iter().any(|b| b.field == Field::Value(FieldPath::Whole)),
-        };
         let avro = (workload == Workload::Quotes).then(|| AvroSchema::parse(&quotes_schema(), &[]).expect("schema"));
         Fixture {
             avro,
-            whole,
             key_converter: worker.key_converter,
             value_converter: worker.value_converter,
             codec: connector.codec("t"),
@@ -176,14 +169,14 @@ fn records(workload: Workload, n: u64) -> Vec<(Vec<u8>, Vec<u8>, i64)> {
 }
 
 fn decode(f: &Fixture, key: &[u8], value: &[u8]) -> (Data, Data) {
-    let key = Data::decode_keeping(&f.key_converter, Some(key), f.whole.key).expect("key decodes");
+    let key = Data::decode(&f.key_converter, Some(key)).expect("key decodes");
     let value = match &f.avro {
         // As `Converter::decode_keeping` does with a schema from the registry's cache.
         Some(schema) => {
             let (_, body) = avro::frame(value).expect("framed");
             Data::from_typed(avro::decode(schema, body).expect("value decodes"))
         }
-        None => Data::decode_keeping(&f.value_converter, Some(value), f.whole.value).expect("value decodes"),
+        None => Data::decode(&f.value_converter, Some(value)).expect("value decodes"),
     };
     (key, value)
 }

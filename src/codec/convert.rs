@@ -396,6 +396,13 @@ impl Node<'_> {
             Datum::Null | Datum::Json(Value::Null) => return Ok(None),
             Datum::Json(Value::String(s)) if s.is_empty() => return Ok(None),
             Datum::Json(v) => return Ok(Some(Node::Borrowed(v))),
+            // Scalars: composite targets refuse them by their JSON node type.
+            Datum::JsonStr("") => return Ok(None),
+            Datum::JsonStr(s) => return Ok(Some(Node::Owned(Value::String(s.to_owned())))),
+            Datum::JsonNum(n) => {
+                let number = n.parse().map_err(|e| ConvertError(format!("Could not read number {n}: {e}")))?;
+                return Ok(Some(Node::Owned(Value::Number(number))));
+            }
             Datum::Text("") => return Ok(None),
             Datum::Text(t) => t,
             Datum::Typed(t) => return err(format!("Cannot convert {} to {}", t.kind(), type_name(target))),
@@ -895,6 +902,8 @@ impl<'a> Scalar<'a> {
             Datum::Json(Value::Number(n)) => Scalar::Num(n.as_str()),
             Datum::Json(Value::Bool(b)) => Scalar::Bool(*b),
             Datum::Json(v) => Scalar::Node(v),
+            Datum::JsonStr(s) => Scalar::Str(s),
+            Datum::JsonNum(n) => Scalar::Num(n),
             Datum::Text(s) => Scalar::Str(s),
             Datum::Bytes(b) => Scalar::Bytes(b),
             Datum::Bool(b) => Scalar::Bool(b),

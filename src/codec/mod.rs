@@ -14,6 +14,7 @@ pub mod connect_json;
 pub mod convert;
 mod failure;
 pub mod header;
+pub mod json_object;
 pub mod json_schema;
 pub mod protobuf;
 pub mod record;
@@ -30,6 +31,10 @@ pub enum Datum<'a> {
     Null,
     /// A JSON node: a field of a JSON object value, or a whole schemaless JSON value.
     Json(&'a serde_json::Value),
+    /// A JSON string node read in place: its content (what `Json(Value::String(..))` holds).
+    JsonStr(&'a str),
+    /// A JSON number node read in place, as written (what `Json(Value::Number(..))` holds).
+    JsonNum(&'a str),
     /// A string: StringConverter key/value that is not a JSON object, a string header.
     Text(&'a str),
     /// Raw bytes (ByteArrayConverter, a bytes header).

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use super::json_object::JsonObject;
 use super::registry::{self, Format, Registry, Schema};
 use super::typed::Typed;
 use super::{Datum, avro, connect_json, json_schema, protobuf};
@@ -17,12 +18,8 @@ use crate::mapping::FieldPath;
 pub enum Data {
     /// Absent (null key, tombstone value).
     Null,
-    /// A JSON object. `text` is what the whole `key`/`value` maps to (the original JSON text);
-    /// `None` when no mapping reads it whole (see [`Whole`]).
-    Object {
-        fields: Map<String, Value>,
-        text: Option<String>,
-    },
+    /// A JSON object: its text (what the whole `key`/`value` maps to) and its members.
+    Object(JsonObject),
     /// Schemaless JSON that is not an object (number, string, array, boolean).
     Json(Value),
     /// Text that is not a JSON object (up to 24 bytes kept inline).
@@ -34,25 +31,6 @@ pub enum Data {
     /// A schema-typed value that is not a primitive: a Struct (JsonConverter with schemas, Avro
     /// record), or an array, map or logical type at the top level.
     Typed(Typed),
-}
-
-/// Which of a record's key and value a mapping reads whole (`key`, `value`): only those keep
-/// their JSON object's text after decoding.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Whole {
-    pub key: bool,
-    pub value: bool,
-}
-
-impl Whole {
-    pub const BOTH: Whole = Whole { key: true, value: true };
-}
-
-impl std::ops::BitOr for Whole {
-    type Output = Whole;
-    fn bitor(self, o: Whole) -> Whole {
-        Whole { key: self.key || o.key, value: self.value || o.value }
-    }
 }
 
 /// Why bytes could not be decoded by the configured converter.
@@ -96,13 +74,8 @@ impl Converter {
     /// Decodes a key or value. Only the converters of the schema registry (Avro, Protobuf, JSON
     /// Schema) wait (for a schema they have not seen yet).
     pub async fn decode(&self, bytes: Option<&[u8]>) -> Result<Data, DecodeFailure> {
-        self.decode_keeping(bytes, true).await
-    }
-
-    /// [`Converter::decode`]; a JSON object's text is kept only if `keep_text` (it is mapped whole).
-    pub async fn decode_keeping(&self, bytes: Option<&[u8]>, keep_text: bool) -> Result<Data, DecodeFailure> {
         let (Some(bytes), Some(registry)) = (bytes, &self.registry) else {
-            return Data::decode_keeping(&self.kind, bytes, keep_text).map_err(DecodeFailure::Bad);
+            return Data::decode(&self.kind, bytes).map_err(DecodeFailure::Bad);
         };
         let bad = |reason: String| DecodeFailure::Bad(DecodeError(reason));
         let lookup = |id: u32| async move {
@@ -143,17 +116,15 @@ impl Converter {
     }
 }
 
-/// A record's key and value, decoded; `Err` names which of the two failed. The JSON text of the
-/// ones mapped `whole` is kept.
+/// A record's key and value, decoded; `Err` names which of the two failed.
 pub async fn decode_record(
     key_converter: &Converter,
     value_converter: &Converter,
     key: Option<&[u8]>,
     value: Option<&[u8]>,
-    whole: Whole,
 ) -> Result<(Data, Data), (&'static str, DecodeFailure)> {
-    let key = key_converter.decode_keeping(key, whole.key).await.map_err(|e| ("key", e))?;
-    let value = value_converter.decode_keeping(value, whole.value).await.map_err(|e| ("value", e))?;
+    let key = key_converter.decode(key).await.map_err(|e| ("key", e))?;
+    let value = value_converter.decode(value).await.map_err(|e| ("value", e))?;
     Ok((key, value))
 }
 
@@ -171,23 +142,19 @@ impl Data {
     /// Decodes with a converter that needs no schema registry (the Avro, Protobuf and JSON Schema
     /// converters go through [`Converter::decode`]).
     pub fn decode(converter: &ConverterKind, bytes: Option<&[u8]>) -> Result<Data, DecodeError> {
-        Data::decode_keeping(converter, bytes, true)
-    }
-
-    /// [`Data::decode`]; a JSON object's text is kept only if `keep_text` (it is mapped whole).
-    pub fn decode_keeping(
-        converter: &ConverterKind,
-        bytes: Option<&[u8]>,
-        keep_text: bool,
-    ) -> Result<Data, DecodeError> {
         let Some(bytes) = bytes else { return Ok(Data::Null) };
         match converter {
             ConverterKind::String => {
                 let text =
                     std::str::from_utf8(bytes).map_err(|e| DecodeError(format!("not valid UTF-8 text ({e})")))?;
-                Ok(Data::from_text_keeping(text, keep_text))
+                Ok(Data::from_text(text))
             }
             ConverterKind::Json { schemas } => {
+                // An object is read in place; anything else, and anything the fast pass leaves,
+                // by serde_json (whose errors are the messages).
+                if !*schemas && let Some(object) = json_object(bytes) {
+                    return Ok(Data::Object(object));
+                }
                 let v: Value =
                     serde_json::from_slice(bytes).map_err(|e| DecodeError(format!("not valid JSON: {e}")))?;
                 let (v, schemaless_envelope) = if *schemas {
@@ -204,17 +171,17 @@ impl Data {
                 Ok(match v {
                     Value::Null => Data::Null,
                     Value::Object(fields) => {
-                        let text = match (keep_text, schemaless_envelope) {
-                            (false, _) => None,
-                            (true, true) => Some(Value::Object(fields.clone()).to_string()),
+                        let text = if schemaless_envelope {
+                            Value::Object(fields.clone()).to_string()
+                        } else {
                             // Parsed, so valid UTF-8.
-                            (true, false) => Some(String::from_utf8_lossy(bytes).trim().to_string()),
+                            String::from_utf8_lossy(bytes).trim().to_string()
                         };
-                        Data::Object { fields, text }
+                        Data::Object(JsonObject::from_map(fields, text))
                     }
                     // A string value is read like StringConverter text (spec §3.2: a Java String
                     // that parses as a JSON object exposes its fields).
-                    Value::String(text) => Data::from_text_keeping(&text, keep_text),
+                    Value::String(text) => Data::from_text(&text),
                     other => Data::Json(other),
                 })
             }
@@ -254,18 +221,16 @@ impl Data {
     /// A string as the reference connector reads it: a JSON object exposes its fields, the empty
     /// string is an object without fields, anything else is plain text.
     pub fn from_text(text: &str) -> Data {
-        Data::from_text_keeping(text, true)
-    }
-
-    /// [`Data::from_text`]; a JSON object's text is kept only if `keep_text`.
-    fn from_text_keeping(text: &str, keep_text: bool) -> Data {
         if text.is_empty() {
-            return Data::Object { fields: Map::new(), text: keep_text.then(String::new) };
+            return Data::Object(JsonObject::empty(String::new()));
         }
-        if text.trim_start().starts_with('{')
-            && let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(text)
-        {
-            return Data::Object { fields, text: keep_text.then(|| text.to_string()) };
+        if text.trim_start().starts_with('{') {
+            if let Some(object) = JsonObject::parse(text) {
+                return Data::Object(object);
+            }
+            if let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(text) {
+                return Data::Object(JsonObject::from_map(fields, text.to_string()));
+            }
         }
         Data::Text(text.into())
     }
@@ -274,12 +239,7 @@ impl Data {
     pub fn whole(&self) -> Datum<'_> {
         match self {
             Data::Null => Datum::Null,
-            Data::Object { text: Some(text), .. } => Datum::Text(text),
-            // Decoded without its text because no mapping reads it whole: never asked for.
-            Data::Object { text: None, .. } => {
-                debug_assert!(false, "the whole of an object decoded without its text");
-                Datum::Null
-            }
+            Data::Object(object) => Datum::Text(object.text()),
             Data::Json(v) => Datum::Json(v),
             Data::Text(t) => Datum::Text(t),
             Data::Bytes(b) => Datum::Bytes(b),
@@ -300,22 +260,17 @@ impl Data {
         if let Data::Typed(t) = self {
             return typed_field(t, name, path);
         }
-        let Data::Object { fields, .. } = self else { return Lookup::NoFields };
-        if fields.is_empty() {
+        let Data::Object(object) = self else { return Lookup::NoFields };
+        if object.is_empty() {
             return Lookup::NoFields;
         }
-        if let Some(v) = fields.get(name.as_str()) {
-            return Lookup::Found(Datum::Json(v));
+        if let Some(d) = object.get(name) {
+            return Lookup::Found(d);
         }
         let segments = path.segments();
-        if segments.len() < 2 {
-            return Lookup::Missing;
-        }
-        let mut current = fields;
-        let (last, parents) = match segments.split_last() {
-            Some(split) => split,
-            None => return Lookup::Missing,
-        };
+        let Some((last, parents)) = segments.split_last() else { return Lookup::Missing };
+        let Some((first, parents)) = parents.split_first() else { return Lookup::Missing };
+        let Some(mut current) = object.object(first) else { return Lookup::Missing };
         for seg in parents {
             match current.get(*seg) {
                 Some(Value::Object(inner)) => current = inner,
@@ -331,7 +286,7 @@ impl Data {
     /// Whether the data exposes named fields (drives the `value.*` skip rule and deletes).
     pub fn has_fields(&self) -> bool {
         match self {
-            Data::Object { fields, .. } => !fields.is_empty(),
+            Data::Object(object) => !object.is_empty(),
             Data::Typed(t) => t.has_members(),
             _ => false,
         }
@@ -363,6 +318,16 @@ fn typed_field<'a>(t: &'a Typed, name: &str, path: &FieldPath) -> Lookup<'a> {
     Lookup::Found(Datum::typed(current))
 }
 
+/// A JsonConverter value that is an object, read by the fast pass (`None`: not an object, or
+/// left to serde_json).
+fn json_object(bytes: &[u8]) -> Option<JsonObject> {
+    let text = std::str::from_utf8(bytes).ok()?.trim_matches([' ', '\t', '\n', '\r']);
+    if !text.starts_with('{') {
+        return None;
+    }
+    JsonObject::parse(text)
+}
+
 fn fixed<const N: usize>(bytes: &[u8], converter: &str) -> Result<[u8; N], DecodeError> {
     bytes.try_into().map_err(|_| DecodeError(format!("{converter} expects {N} bytes, got {}", bytes.len())))
 }
@@ -379,7 +344,7 @@ mod tests {
     fn string_converter_json_object_exposes_fields() {
         let d = Data::decode(&ConverterKind::String, Some(br#"{"a":1,"b":{"c":"x"},"d.e":true}"#)).unwrap();
         assert!(d.has_fields());
-        assert!(matches!(d.field(&named("a")), Lookup::Found(Datum::Json(v)) if v == &serde_json::json!(1)));
+        assert!(matches!(d.field(&named("a")), Lookup::Found(Datum::JsonNum("1"))));
         assert!(matches!(d.field(&named("b.c")), Lookup::Found(Datum::Json(v)) if v == "x"));
         assert!(matches!(d.field(&named("d.e")), Lookup::Found(Datum::Json(v)) if v == &serde_json::json!(true)));
         assert!(matches!(d.field(&named("zz")), Lookup::Missing));
@@ -387,41 +352,52 @@ mod tests {
         assert!(matches!(d.whole(), Datum::Text(t) if t == r#"{"a":1,"b":{"c":"x"},"d.e":true}"#));
     }
 
-    /// Without a mapping of the whole key or value, an object's text is not kept; its fields are
-    /// the same, and so is everything that is not an object.
+    /// An object's text is what a mapping of the whole key or value reads: as written for
+    /// StringConverter, without surrounding whitespace for JsonConverter, the string's content
+    /// for a JSON string that holds an object.
     #[test]
-    fn an_object_keeps_its_text_only_when_asked() {
+    fn an_object_keeps_its_text() {
         let json = ConverterKind::Json { schemas: false };
-        for (kind, bytes) in [
-            (&ConverterKind::String, &br#"{"a":1,"b":"x"}"#[..]),
-            (&json, br#" {"a":1,"b":"x"} "#),
-            (&json, br#""{\"a\":1,\"b\":\"x\"}""#),
+        for (kind, bytes, text) in [
+            (&ConverterKind::String, &br#"{"a":1,"b":"x"}"#[..], r#"{"a":1,"b":"x"}"#),
+            (&ConverterKind::String, br#" {"a":1,"b":"x"}"#, r#" {"a":1,"b":"x"}"#),
+            (&json, br#" {"a":1,"b":"x"} "#, r#"{"a":1,"b":"x"}"#),
+            (&json, br#""{\"a\":1,\"b\":\"x\"}""#, r#"{"a":1,"b":"x"}"#),
+            // Read by serde_json: an exponent and an escaped key.
+            (&json, br#"{"a":1e0,"\u0062":"x"}"#, r#"{"a":1e0,"\u0062":"x"}"#),
         ] {
-            let kept = Data::decode_keeping(kind, Some(bytes), true).unwrap();
-            let lean = Data::decode_keeping(kind, Some(bytes), false).unwrap();
-            let (Data::Object { fields: a, text: Some(t) }, Data::Object { fields: b, text: None }) = (&kept, &lean)
-            else {
-                panic!("{kept:?} / {lean:?}")
+            let d = Data::decode(kind, Some(bytes)).unwrap();
+            assert!(matches!(d.whole(), Datum::Text(t) if t == text), "{d:?}");
+            assert!(matches!(d.field(&named("b")), Lookup::Found(Datum::JsonStr("x") | Datum::Json(Value::String(_)))));
+            assert!(matches!(d.field(&named("c")), Lookup::Missing));
+        }
+    }
+
+    /// Objects the fast pass leaves to serde_json read the same: a JSON text serde_json accepts
+    /// is an object with the same members either way.
+    #[test]
+    fn the_fast_pass_and_serde_json_agree() {
+        let text = r#"{"s":"t","n":-1.5,"b":true,"z":null,"o":{"p":[1]},"e":2E3,"q":"a\"b"}"#;
+        let fast = Data::from_text(text);
+        let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(text) else { panic!("an object") };
+        let slow = Data::Object(JsonObject::from_map(fields, text.to_string()));
+        for name in ["s", "n", "b", "z", "o", "e", "q", "o.p", "x"] {
+            let value = |d: &Data| match d.field(&named(name)) {
+                Lookup::Found(Datum::JsonStr(s)) => Some(Value::String(s.to_string())),
+                Lookup::Found(Datum::JsonNum(n)) => Some(serde_json::from_str(n).unwrap()),
+                Lookup::Found(Datum::Json(v)) => Some(v.clone()),
+                Lookup::Found(other) => panic!("{other:?}"),
+                Lookup::Missing | Lookup::NoFields => None,
             };
-            assert_eq!(a, b);
-            assert_eq!(t, r#"{"a":1,"b":"x"}"#);
-            assert!(matches!(lean.field(&named("b")), Lookup::Found(Datum::Json(v)) if v == "x"));
+            assert_eq!(value(&fast), value(&slow), "{name}");
         }
-        for bytes in [&b"plain"[..], b"[1]", b""] {
-            assert_eq!(
-                Data::decode_keeping(&ConverterKind::String, Some(bytes), false),
-                Data::decode_keeping(&ConverterKind::String, Some(bytes), true).map(|d| match d {
-                    Data::Object { fields, .. } => Data::Object { fields, text: None },
-                    other => other,
-                })
-            );
-        }
+        assert!(matches!(fast.whole(), Datum::Text(t) if t == text));
     }
 
     #[test]
     fn literal_dotted_name_wins_over_nested_path() {
         let d = Data::from_text(r#"{"a.b":"literal","a":{"b":"nested"}}"#);
-        assert!(matches!(d.field(&named("a.b")), Lookup::Found(Datum::Json(v)) if v == "literal"));
+        assert!(matches!(d.field(&named("a.b")), Lookup::Found(Datum::JsonStr("literal"))));
     }
 
     #[test]

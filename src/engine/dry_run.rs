@@ -17,7 +17,7 @@ use super::pipeline::build_plans;
 use super::plan::{BindValue, RecordView};
 use super::sink;
 use super::source;
-use crate::codec::record::{Converter, DecodeFailure, Whole, decode_record};
+use crate::codec::record::{Converter, DecodeFailure, decode_record};
 use crate::config::{ConnectorConfig, WorkerConfig};
 
 /// Reads up to `records` records (waiting at most `idle` for each) and returns the report.
@@ -89,7 +89,7 @@ pub async fn dry_run(
         seen += 1;
         let _ = writeln!(out, "{}/{}@{}", m.topic(), m.partition(), m.offset());
         let Some(tables) = plans.get(m.topic()) else { continue };
-        let (k, v) = match decode_record(&key, &value, m.key(), m.payload(), Whole::BOTH).await {
+        let (k, v) = match decode_record(&key, &value, m.key(), m.payload()).await {
             Ok(kv) => kv,
             Err((part, DecodeFailure::Bad(e))) => {
                 let _ = writeln!(out, "  error ({part}): {}", e.0);

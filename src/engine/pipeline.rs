@@ -32,7 +32,7 @@ use super::plan::{BoundRow, RecordView, RowError, RowValues, TablePlan};
 use super::sink::{self, Backoff, Retry};
 use super::source::{self, AssignmentEvent, SinkConsumer};
 use super::status::{ConnectorStatus, DrainProgress, Held, State};
-use crate::codec::record::{Converter, DecodeFailure, Whole, decode_record};
+use crate::codec::record::{Converter, DecodeFailure, decode_record};
 use crate::config::{ConnectorConfig, ConverterKind, ErrorHandling, Stage, WorkerConfig};
 
 /// Why a connector stopped other than by request.
@@ -82,19 +82,13 @@ type KeyMap<V> = HashMap<BatchKey, V, foldhash::fast::RandomState>;
 #[derive(Clone)]
 struct TopicPlans {
     tables: Arc<[Arc<TablePlan>]>,
-    /// Whether a table reads the whole key or value (their JSON text is kept only then).
-    whole: Whole,
     /// Whether a table reads a header (headers are decoded only then).
     reads_headers: bool,
 }
 
 impl TopicPlans {
     fn new(tables: Vec<Arc<TablePlan>>) -> TopicPlans {
-        TopicPlans {
-            whole: tables.iter().fold(Whole::default(), |w, p| w | p.reads_whole()),
-            reads_headers: tables.iter().any(|p| p.reads_headers()),
-            tables: Arc::from(tables),
-        }
+        TopicPlans { reads_headers: tables.iter().any(|p| p.reads_headers()), tables: Arc::from(tables) }
     }
 }
 
@@ -551,8 +545,7 @@ impl Pipeline {
             }
             return;
         };
-        let decoded =
-            decode_record(&self.key_converter, &self.value_converter, m.key(), m.payload(), plans.whole).await;
+        let decoded = decode_record(&self.key_converter, &self.value_converter, m.key(), m.payload()).await;
         let (key, value) = match decoded {
             Ok(kv) => kv,
             // Shut down while the schema registry was unreachable: unfinished, so uncommitted.

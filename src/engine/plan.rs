@@ -16,7 +16,6 @@ use scylla::statement::prepared::PreparedStatement;
 use scylla::value::{CqlTimeuuid, CqlValue, MaybeUnset};
 
 use crate::codec::convert::{Cell, CodecSettings, convert_cell};
-use crate::codec::record::Whole;
 use crate::codec::record::{Data, Lookup};
 use crate::codec::typed::Typed;
 use crate::codec::{Datum, TimeUnit};
@@ -265,8 +264,6 @@ pub struct TablePlan {
     insert_batches: BatchCache,
     /// The mapping reads a `header.*` field.
     reads_headers: bool,
-    /// The mapping reads the whole key / the whole value (`key`, `value`).
-    reads_whole: Whole,
     /// The serialized size of the last row bound: the next row's buffer is allocated at that
     /// size (and a little more) once, rather than grown from small.
     last_row_bytes: std::sync::atomic::AtomicUsize,
@@ -449,10 +446,6 @@ impl TablePlan {
             pk_only,
             insert_batches: BatchCache((0..=CACHED_BATCH_ROWS).map(|_| std::sync::OnceLock::new()).collect()),
             reads_headers: cfg.mapping.entries.iter().any(|e| matches!(e.field, Field::Header(_))),
-            reads_whole: Whole {
-                key: cfg.mapping.entries.iter().any(|e| e.field == Field::Key(FieldPath::Whole)),
-                value: cfg.mapping.entries.iter().any(|e| e.field == Field::Value(FieldPath::Whole)),
-            },
             last_row_bytes: Default::default(),
         })
     }
@@ -674,6 +667,8 @@ fn number(d: Datum<'_>, field: &Field, what: &str) -> Result<i64, RowError> {
         Datum::Int(i) => Ok(i),
         Datum::Float(f) if f.is_finite() => Ok(f.trunc() as i64),
         Datum::Json(serde_json::Value::Number(n)) => number_text(&n.to_string(), field, what),
+        Datum::JsonNum(n) => number_text(n, field, what),
+        Datum::JsonStr(s) => Err(not_number(serde_json::Value::String(s.to_owned()).to_string())),
         // A decimal (Connect Decimal, Avro decimal) is a number, read like a JSON one.
         Datum::Typed(Typed::Decimal(text)) => number_text(text, field, what),
         Datum::Json(v) => Err(not_number(v.to_string())),
@@ -762,12 +757,6 @@ impl TablePlan {
     /// headers are not decoded).
     pub fn reads_headers(&self) -> bool {
         self.reads_headers
-    }
-
-    /// Whether the mapping reads the whole key or value (if no table of a topic does, their
-    /// JSON text is not kept).
-    pub fn reads_whole(&self) -> Whole {
-        self.reads_whole
     }
 }
 
