@@ -1244,7 +1244,7 @@ fn unit_name(unit: TimeUnit) -> &'static str {
 fn instant_from_text(input: &Scalar<'_>, text: &str, settings: &CodecSettings) -> Result<EpochNanos, ConvertError> {
     match &settings.timestamp {
         TemporalFormat::UnitsSinceEpoch => epoch_units(input, settings, "timestamp"),
-        format => format.parse_instant(text, settings.time_zone).map(instant_nanos).map_err(ConvertError),
+        format => format.parse_instant_nanos(text, settings.time_zone).map_err(ConvertError),
     }
 }
 

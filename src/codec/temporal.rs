@@ -76,6 +76,17 @@ impl TemporalFormat {
         self.parse_text(s)?.to_instant(zone).map_err(|r| unresolved(s, r))
     }
 
+    /// [`TemporalFormat::parse_instant`] in nanoseconds since the epoch.
+    pub fn parse_instant_nanos(&self, s: &str, zone: Tz) -> Result<i128, String> {
+        if let TemporalFormat::CqlTimestamp = self
+            && let Some(nanos) = cql::utc_nanos(s)
+        {
+            return Ok(nanos);
+        }
+        self.parse_instant(s, zone)
+            .map(|i| i128::from(i.timestamp()) * 1_000_000_000 + i128::from(i.timestamp_subsec_nanos()))
+    }
+
     pub fn parse_date(&self, s: &str, zone: Tz) -> Result<NaiveDate, String> {
         self.parse_text(s)?.to_date(zone).map_err(|r| unresolved(s, r))
     }

@@ -61,6 +61,66 @@ pub(super) fn parse(s: &str) -> Result<Parsed, String> {
     Ok(Parsed { date: Some(date), time, zone })
 }
 
+/// `yyyy-MM-ddTHH:mm[:ss[.f…]]Z` (or a space for the `T`), the form most producers write, read
+/// straight to nanoseconds since the epoch. `None` for every other form, and for fields out of
+/// range: [`parse`] reads those (and says what is wrong).
+pub(super) fn utc_nanos(s: &str) -> Option<i128> {
+    let b = s.as_bytes();
+    let num = |at: usize, len: usize| -> Option<i64> {
+        b.get(at..at + len)?.iter().try_fold(0i64, |acc, &d| d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0')))
+    };
+    let at = |i: usize| b.get(i).copied();
+    let zulu = b.len().checked_sub(1)?;
+    if at(zulu) != Some(b'Z')
+        || at(4) != Some(b'-')
+        || at(7) != Some(b'-')
+        || !matches!(at(10), Some(b'T' | b' '))
+        || at(13) != Some(b':')
+    {
+        return None;
+    }
+    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (hour, minute) = (num(11, 2)?, num(14, 2)?);
+    let (mut second, mut nano, mut p) = (0, 0, 16);
+    if at(p) == Some(b':') {
+        second = num(p + 1, 2)?;
+        p += 3;
+        if at(p) == Some(b'.') {
+            let digits = zulu.checked_sub(p + 1)?;
+            if !(1..=9).contains(&digits) {
+                return None;
+            }
+            nano = num(p + 1, digits)? * 10i64.pow(9 - digits as u32);
+            p += 1 + digits;
+        }
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if p != zulu
+        || !(1..=12).contains(&month)
+        || !(1..=month_days).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    // Days from 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second;
+    Some(i128::from(seconds) * 1_000_000_000 + i128::from(nano))
+}
+
 fn digit_run(b: &[u8], pos: usize) -> usize {
     b.get(pos..).map_or(0, |rest| rest.iter().take_while(|c| c.is_ascii_digit()).count())
 }
@@ -240,6 +300,44 @@ mod tests {
         #[test]
         fn never_panics(s in "\\PC{0,40}") {
             let _ = parse(&s);
+        }
+
+        /// The direct reading of the common UTC form gives what the general parser gives, and
+        /// leaves every text it does not take to it.
+        #[test]
+        fn utc_form_is_read_as_parse_reads_it(
+            year in 0i32..=9999,
+            day_of_year in 0u64..366,
+            secs in 0u32..86_400,
+            nanos in 0u32..1_000_000_000,
+            digits in 0usize..=9,
+            with_seconds in any::<bool>(),
+            space in any::<bool>(),
+        ) {
+            let date = NaiveDate::from_ymd_opt(year, 1, 1).unwrap() + chrono::Days::new(day_of_year);
+            let time = NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos).unwrap();
+            let mut text = date.format("%Y-%m-%d").to_string();
+            text.push(if space { ' ' } else { 'T' });
+            text.push_str(&time.format(if with_seconds { "%H:%M:%S%.9f" } else { "%H:%M" }).to_string());
+            if with_seconds {
+                // Keep `digits` digits of the fraction (none: no point).
+                text.truncate(text.len() - 10 + if digits == 0 { 0 } else { 1 + digits });
+            }
+            text.push('Z');
+            let general = parse(&text).unwrap().to_instant(Tz::Europe__Paris).unwrap();
+            let expected = i128::from(general.timestamp()) * 1_000_000_000 + i128::from(general.timestamp_subsec_nanos());
+            prop_assert_eq!(utc_nanos(&text), Some(expected), "{}", text);
+        }
+
+        #[test]
+        fn utc_form_takes_nothing_the_parser_refuses(s in "[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{0,10})?)?Z") {
+            match parse(&s).ok().and_then(|p| p.to_instant(Tz::UTC).ok()) {
+                Some(i) => prop_assert_eq!(
+                    utc_nanos(&s),
+                    Some(i128::from(i.timestamp()) * 1_000_000_000 + i128::from(i.timestamp_subsec_nanos()))
+                ),
+                None => prop_assert_eq!(utc_nanos(&s), None),
+            }
         }
 
         #[test]
