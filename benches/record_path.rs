@@ -171,7 +171,7 @@ fn records(workload: Workload, n: u64) -> Vec<(Vec<u8>, Vec<u8>, i64)> {
 fn decode(f: &Fixture, key: &[u8], value: &[u8]) -> (Data, Data) {
     let key = Data::decode(&f.key_converter, Some(key)).expect("key decodes");
     let value = match &f.avro {
-        // As `Converter::decode_keeping` does with a schema from the registry's cache.
+        // As `Converter::decode` does with a schema from the registry's cache.
         Some(schema) => {
             let (_, body) = avro::frame(value).expect("framed");
             Data::from_typed(avro::decode(schema, body).expect("value decodes"))

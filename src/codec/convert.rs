@@ -51,7 +51,7 @@ use scylla::value::{Counter, CqlDate, CqlTime, CqlTimestamp, CqlTimeuuid, CqlVal
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::temporal::{TemporalFormat, parse_time_zone};
+use super::temporal::{self, TemporalFormat, parse_time_zone};
 use super::typed::{self, Typed};
 use super::{Datum, TimeUnit};
 use number::{Dec, Num, NumError, Symbols};
@@ -1190,10 +1190,6 @@ fn integer_of(
 /// converts without overflow.
 type EpochNanos = i128;
 
-fn instant_nanos(instant: DateTime<Utc>) -> EpochNanos {
-    i128::from(instant.timestamp()) * 1_000_000_000 + i128::from(instant.timestamp_subsec_nanos())
-}
-
 /// An integral number of `unit` since the epoch, from a numeric scalar.
 fn epoch_units(input: &Scalar<'_>, settings: &CodecSettings, what: &str) -> Result<EpochNanos, ConvertError> {
     let n = match *input {
@@ -1275,7 +1271,7 @@ fn date_midnight(days: i32, settings: &CodecSettings, input: &Scalar<'_>) -> Res
         .ok_or_else(out_of_range)?;
     let local = date.and_time(NaiveTime::MIN);
     let instant = settings.time_zone.from_local_datetime(&local).earliest().ok_or_else(out_of_range)?;
-    Ok(instant_nanos(instant.with_timezone(&Utc)))
+    Ok(temporal::epoch_nanos(instant.with_timezone(&Utc)))
 }
 
 /// The date or time of an epoch-based instant in `codec.timeZone`.

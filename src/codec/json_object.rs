@@ -63,7 +63,7 @@ impl JsonObject {
     /// or not valid JSON, or written in a way left to `serde_json`.
     pub fn parse(text: &str) -> Option<JsonObject> {
         let len = u32::try_from(text.len()).ok()?;
-        let mut scan = Scan { text, bytes: text.as_bytes(), i: 0 };
+        let mut scan = Scan { text, i: 0 };
         let members = scan.object()?;
         scan.ws();
         if scan.i != len as usize {
@@ -159,13 +159,12 @@ impl JsonObject {
 /// The validating pass over an object's text.
 struct Scan<'a> {
     text: &'a str,
-    bytes: &'a [u8],
     i: usize,
 }
 
 impl Scan<'_> {
     fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.i).copied()
+        self.text.as_bytes().get(self.i).copied()
     }
 
     fn ws(&mut self) {
@@ -238,7 +237,7 @@ impl Scan<'_> {
 
     fn literal(&mut self, word: &str, item: Item) -> Option<Item> {
         let end = self.i + word.len();
-        (self.bytes.get(self.i..end)? == word.as_bytes()).then(|| {
+        (self.text.as_bytes().get(self.i..end)? == word.as_bytes()).then(|| {
             self.i = end;
             item
         })
@@ -259,7 +258,7 @@ impl Scan<'_> {
                     match self.peek()? {
                         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 1,
                         b'u' => {
-                            let hex = self.bytes.get(self.i + 1..self.i + 5)?;
+                            let hex = self.text.as_bytes().get(self.i + 1..self.i + 5)?;
                             if !hex.iter().all(u8::is_ascii_hexdigit) {
                                 return None;
                             }

@@ -83,8 +83,7 @@ impl TemporalFormat {
         {
             return Ok(nanos);
         }
-        self.parse_instant(s, zone)
-            .map(|i| i128::from(i.timestamp()) * 1_000_000_000 + i128::from(i.timestamp_subsec_nanos()))
+        self.parse_instant(s, zone).map(epoch_nanos)
     }
 
     pub fn parse_date(&self, s: &str, zone: Tz) -> Result<NaiveDate, String> {
@@ -113,6 +112,11 @@ impl TemporalFormat {
             TemporalFormat::Formatter(f) => f.format(instant, zone),
         }
     }
+}
+
+/// Nanoseconds since the epoch.
+pub fn epoch_nanos(instant: DateTime<Utc>) -> i128 {
+    i128::from(instant.timestamp()) * 1_000_000_000 + i128::from(instant.timestamp_subsec_nanos())
 }
 
 fn unresolved(s: &str, reason: &str) -> String {

@@ -66,9 +66,7 @@ pub(super) fn parse(s: &str) -> Result<Parsed, String> {
 /// range: [`parse`] reads those (and says what is wrong).
 pub(super) fn utc_nanos(s: &str) -> Option<i128> {
     let b = s.as_bytes();
-    let num = |at: usize, len: usize| -> Option<i64> {
-        b.get(at..at + len)?.iter().try_fold(0i64, |acc, &d| d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0')))
-    };
+    let num = |at: usize, len: usize| (digit_run(b, at) >= len).then(|| number(b, at, len)).flatten();
     let at = |i: usize| b.get(i).copied();
     let zulu = b.len().checked_sub(1)?;
     if at(zulu) != Some(b'Z')
@@ -79,8 +77,6 @@ pub(super) fn utc_nanos(s: &str) -> Option<i128> {
     {
         return None;
     }
-    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    let (hour, minute) = (num(11, 2)?, num(14, 2)?);
     let (mut second, mut nano, mut p) = (0, 0, 16);
     if at(p) == Some(b':') {
         second = num(p + 1, 2)?;
@@ -94,31 +90,13 @@ pub(super) fn utc_nanos(s: &str) -> Option<i128> {
             p += 1 + digits;
         }
     }
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let month_days = match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    if p != zulu
-        || !(1..=12).contains(&month)
-        || !(1..=month_days).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
+    if p != zulu {
         return None;
     }
-    // Days from 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    let days = era * 146_097 + day_of_era - 719_468;
-    let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second;
-    Some(i128::from(seconds) * 1_000_000_000 + i128::from(nano))
+    let field = |v: i64| u32::try_from(v).ok();
+    let date = NaiveDate::from_ymd_opt(i32::try_from(num(0, 4)?).ok()?, field(num(5, 2)?)?, field(num(8, 2)?)?)?;
+    let time = NaiveTime::from_hms_nano_opt(field(num(11, 2)?)?, field(num(14, 2)?)?, field(second)?, field(nano)?)?;
+    Some(super::epoch_nanos(date.and_time(time).and_utc()))
 }
 
 fn digit_run(b: &[u8], pos: usize) -> usize {
